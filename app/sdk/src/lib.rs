@@ -1,0 +1,25 @@
+//! Cinder SDK: PDA derivation from the programs' own seed constants, instruction builders, and
+//! account and event decoding. Everything here is pure (no network); chain access lives behind
+//! the `Chain` trait (see the CLI and worker crates).
+
+pub mod escrow;
+pub mod events;
+pub mod staking;
+
+pub use anchor_lang::prelude::Pubkey;
+pub use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
+
+/// Program ids.
+pub mod ids {
+    pub use cinder_escrow::ID as ESCROW;
+    pub use cinder_staking::ID as STAKING;
+}
+
+/// Builds an Anchor instruction from its accounts struct and data struct.
+pub(crate) fn anchor_ix(
+    program_id: anchor_lang::prelude::Pubkey,
+    accounts: impl anchor_lang::ToAccountMetas,
+    data: impl anchor_lang::InstructionData,
+) -> Instruction {
+    Instruction { program_id, accounts: accounts.to_account_metas(None), data: data.data() }
+}

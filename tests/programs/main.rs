@@ -1,0 +1,3 @@
+//! One integration-test binary: every program runs natively under solana-program-test.
+mod escrow;
+mod staking;
