@@ -227,6 +227,7 @@ async fn open_escrow_rejects_fake_token_program() {
     let d = s.depositor.pubkey();
     let ix = caller::open_escrow(Which::Trusted, &keys, d, d, s.depositor_ta, 10);
     s.fx.send_err(&[ix], &[&s.depositor.insecure_clone()], Anchor::InvalidProgramId).await;
+    s.open(100).await;
     let mut ix = sdk::close_escrow(&s.keys, d, d, None);
     ix.accounts.last_mut().unwrap().pubkey = cinder_test_caller::ID;
     s.fx.send_err(&[ix], &[&s.depositor.insecure_clone()], Anchor::InvalidProgramId).await;
