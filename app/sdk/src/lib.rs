@@ -21,5 +21,9 @@ pub(crate) fn anchor_ix(
     accounts: impl anchor_lang::ToAccountMetas,
     data: impl anchor_lang::InstructionData,
 ) -> Instruction {
-    Instruction { program_id, accounts: accounts.to_account_metas(None), data: data.data() }
+    Instruction {
+        program_id,
+        accounts: accounts.to_account_metas(None),
+        data: data.data(),
+    }
 }

@@ -40,7 +40,12 @@ fn with_seeds<R>(which: Which, f: impl FnOnce(&[&[&[u8]]]) -> R) -> R {
 pub mod cinder_test_caller {
     use super::*;
 
-    pub fn open_escrow(ctx: Context<OpenEscrowCpi>, which: Which, seed: [u8; 32], amount: u64) -> Result<()> {
+    pub fn open_escrow(
+        ctx: Context<OpenEscrowCpi>,
+        which: Which,
+        seed: [u8; 32],
+        amount: u64,
+    ) -> Result<()> {
         let a = &ctx.accounts;
         with_seeds(which, |s| {
             cinder_escrow::cpi::open_escrow(
@@ -89,12 +94,12 @@ pub mod cinder_test_caller {
         })
     }
 
-    pub fn refund_escrow<'info>(
-        ctx: Context<'info, EscrowCpi<'info>>,
-        which: Which,
-    ) -> Result<()> {
+    pub fn refund_escrow<'info>(ctx: Context<'info, EscrowCpi<'info>>, which: Which) -> Result<()> {
         let a = &ctx.accounts;
-        let depositor_token = ctx.remaining_accounts.first().ok_or(ErrorCode::AccountNotEnoughKeys)?;
+        let depositor_token = ctx
+            .remaining_accounts
+            .first()
+            .ok_or(ErrorCode::AccountNotEnoughKeys)?;
         with_seeds(which, |s| {
             cinder_escrow::cpi::refund_escrow(CpiContext::new_with_signer(
                 a.escrow_program.key(),
@@ -114,18 +119,29 @@ pub mod cinder_test_caller {
     pub fn lock_stake(ctx: Context<StakeCpi>, which: Which, amount: u64) -> Result<()> {
         let a = &ctx.accounts;
         with_seeds(which, |s| {
-            cinder_staking::cpi::lock_stake(CpiContext::new_with_signer(a.staking_program.key(), a.accounts(), s), amount)
+            cinder_staking::cpi::lock_stake(
+                CpiContext::new_with_signer(a.staking_program.key(), a.accounts(), s),
+                amount,
+            )
         })
     }
 
     pub fn unlock_stake(ctx: Context<StakeCpi>, which: Which, amount: u64) -> Result<()> {
         let a = &ctx.accounts;
         with_seeds(which, |s| {
-            cinder_staking::cpi::unlock_stake(CpiContext::new_with_signer(a.staking_program.key(), a.accounts(), s), amount)
+            cinder_staking::cpi::unlock_stake(
+                CpiContext::new_with_signer(a.staking_program.key(), a.accounts(), s),
+                amount,
+            )
         })
     }
 
-    pub fn slash_stake(ctx: Context<SlashCpi>, which: Which, amount: u64, reward_bps: u16) -> Result<()> {
+    pub fn slash_stake(
+        ctx: Context<SlashCpi>,
+        which: Which,
+        amount: u64,
+        reward_bps: u16,
+    ) -> Result<()> {
         let a = &ctx.accounts;
         with_seeds(which, |s| {
             cinder_staking::cpi::slash_stake(

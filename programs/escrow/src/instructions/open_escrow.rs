@@ -62,7 +62,9 @@ impl OpenEscrow<'_> {
             cinder_common::mint_policy::MintPolicyViolation::Extension(_) => {
                 error!(EscrowError::UnsupportedMintExtension)
             }
-            cinder_common::mint_policy::MintPolicyViolation::NotAMint => error!(EscrowError::InvalidMint),
+            cinder_common::mint_policy::MintPolicyViolation::NotAMint => {
+                error!(EscrowError::InvalidMint)
+            }
         })
     }
 }

@@ -32,9 +32,18 @@ pub struct ReleaseEscrow<'info> {
 
 impl ReleaseEscrow<'_> {
     pub fn validate(&self, args: &ReleaseEscrowArgs, recipients: usize) -> Result<()> {
-        require!(!args.amounts.is_empty(), EscrowError::RecipientCountMismatch);
-        require!(args.amounts.len() <= MAX_RECIPIENTS as usize, EscrowError::TooManyRecipients);
-        require!(args.amounts.len() == recipients, EscrowError::RecipientCountMismatch);
+        require!(
+            !args.amounts.is_empty(),
+            EscrowError::RecipientCountMismatch
+        );
+        require!(
+            args.amounts.len() <= MAX_RECIPIENTS as usize,
+            EscrowError::TooManyRecipients
+        );
+        require!(
+            args.amounts.len() == recipients,
+            EscrowError::RecipientCountMismatch
+        );
         require!(args.amounts.iter().all(|a| *a > 0), EscrowError::ZeroAmount);
         Ok(())
     }
@@ -55,11 +64,20 @@ pub fn handler<'info>(
 
     let escrow = &ctx.accounts.escrow;
     let controller = escrow.controller;
-    let seeds: &[&[u8]] = &[ESCROW_SEED, controller.as_ref(), escrow.seed.as_ref(), &[escrow.bump]];
+    let seeds: &[&[u8]] = &[
+        ESCROW_SEED,
+        controller.as_ref(),
+        escrow.seed.as_ref(),
+        &[escrow.bump],
+    ];
     let mut recipients = Vec::with_capacity(args.amounts.len());
     for (info, amount) in ctx.remaining_accounts.iter().zip(&args.amounts) {
         // The recipient must be a live token account of this mint under this token program.
-        require_keys_eq!(*info.owner, escrow.token_program, EscrowError::InvalidRecipient);
+        require_keys_eq!(
+            *info.owner,
+            escrow.token_program,
+            EscrowError::InvalidRecipient
+        );
         require_keys_neq!(info.key(), escrow.vault, EscrowError::InvalidRecipient);
         let account = InterfaceAccount::<TokenAccount>::try_from(info)
             .map_err(|_| error!(EscrowError::InvalidRecipient))?;
