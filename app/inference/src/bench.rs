@@ -35,6 +35,9 @@ pub struct BenchReport {
     pub decode: Duration,
     /// VmHWM from /proc/self/status, KiB.
     pub peak_rss_kib: Option<u64>,
+    /// Process CPU time (all threads) divided by wall time during generation; above 1 means
+    /// the kernels really ran on several threads.
+    pub cpu_per_wall: Option<f64>,
     /// Output hash of the generated ids (compare across thread counts).
     pub output_hash: String,
 }
@@ -50,6 +53,16 @@ pub fn peak_rss_kib() -> Option<u64> {
         .ok()
 }
 
+/// User + system CPU time of this process (all threads), from /proc/self/stat (USER_HZ = 100).
+pub fn process_cpu_time() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 /// Loads `dir` and greedily generates `tokens` tokens from [`BENCH_PROMPT`], ignoring EOS.
 pub fn bench(dir: &Path, dtype: DType, threads: Option<usize>, tokens: u32) -> Result<BenchReport> {
     let t0 = Instant::now();
@@ -59,7 +72,14 @@ pub fn bench(dir: &Path, dtype: DType, threads: Option<usize>, tokens: u32) -> R
         prompt: Prompt::Text(BENCH_PROMPT.into()),
         params: SamplingParams::greedy(tokens),
     };
+    let cpu0 = process_cpu_time();
+    let t1 = Instant::now();
     let out = model.generate_inner(&req, true, &mut |_, _| {})?;
+    let wall = t1.elapsed();
+    let cpu_per_wall = match (cpu0, process_cpu_time()) {
+        (Some(a), Some(b)) => Some((b - a).as_secs_f64() / wall.as_secs_f64().max(1e-9)),
+        _ => None,
+    };
     Ok(BenchReport {
         model_id: crate::hex::encode(&model.model_id()),
         dtype,
@@ -71,6 +91,7 @@ pub fn bench(dir: &Path, dtype: DType, threads: Option<usize>, tokens: u32) -> R
         decode_tokens: out.output_token_ids.len(),
         decode: out.stats.decode,
         peak_rss_kib: peak_rss_kib(),
+        cpu_per_wall,
         output_hash: crate::hex::encode(&crate::output_hash(&out.output_token_ids)),
     })
 }
@@ -106,6 +127,12 @@ impl BenchReport {
                 "peak memory (VmHWM)",
                 self.peak_rss_kib
                     .map(|k| format!("{:.1} MiB", k as f64 / 1024.0))
+                    .unwrap_or_else(|| "n/a".into()),
+            ),
+            (
+                "CPU time / wall time",
+                self.cpu_per_wall
+                    .map(|r| format!("{r:.2}"))
                     .unwrap_or_else(|| "n/a".into()),
             ),
             ("output hash", self.output_hash.clone()),

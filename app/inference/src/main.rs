@@ -28,7 +28,7 @@ enum Cmd {
         seed: u64,
         #[arg(long)]
         out: PathBuf,
-        /// tiny (default, < 1 MB) or 40m (~40M parameters, for benchmarks)
+        /// tiny (default, < 1 MB), small (~2M parameters) or 40m (~40M parameters, for benchmarks)
         #[arg(long, default_value = "tiny")]
         size: String,
     },
@@ -226,8 +226,24 @@ fn real_main(cli: Cli) -> cinder_inference::Result<()> {
     Ok(())
 }
 
+/// candle splits each CPU matmul into `RAYON_NUM_THREADS` (default: physical cores) tasks that
+/// run on the engine's pool; align the split with `--threads` before any thread exists.
+fn align_candle_threads(cli: &Cli) {
+    let threads = match &cli.cmd {
+        Cmd::Run(a) => a.threads,
+        Cmd::Bench { threads, .. } => *threads,
+        _ => None,
+    };
+    if let Some(n) = threads {
+        if n > 0 && std::env::var_os("RAYON_NUM_THREADS").is_none() {
+            std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    align_candle_threads(&cli);
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(

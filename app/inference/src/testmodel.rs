@@ -102,6 +102,9 @@ for i in range(10):
 pub enum TestModelSize {
     /// About 0.2M parameters (under 1 MB): for tests.
     Tiny,
+    /// About 2.2M parameters (9 MB): large enough that prefill matmuls exceed gemm's
+    /// threading threshold, so thread-count tests really run multi-threaded kernels.
+    Small,
     /// About 40M parameters: for benchmarks.
     M40,
 }
@@ -111,9 +114,10 @@ impl FromStr for TestModelSize {
     fn from_str(s: &str) -> Result<Self> {
         match s {
             "tiny" => Ok(TestModelSize::Tiny),
+            "small" => Ok(TestModelSize::Small),
             "40m" | "40M" => Ok(TestModelSize::M40),
             _ => Err(Error::InvalidParams(format!(
-                "unknown test model size {s:?} (tiny, 40m)"
+                "unknown test model size {s:?} (tiny, small, 40m)"
             ))),
         }
     }
@@ -347,6 +351,15 @@ fn shape(size: TestModelSize, tokenizer_vocab: usize) -> Shape {
         TestModelSize::Tiny => Shape {
             hidden: 64,
             intermediate: 128,
+            layers: 2,
+            heads: 4,
+            kv_heads: 2,
+            context: 512,
+            vocab: tokenizer_vocab,
+        },
+        TestModelSize::Small => Shape {
+            hidden: 256,
+            intermediate: 1024,
             layers: 2,
             heads: 4,
             kv_heads: 2,

@@ -157,6 +157,30 @@ fn identical_across_runs_and_thread_counts() {
 }
 
 #[test]
+fn identical_with_multithreaded_kernels() {
+    // "small" is big enough that the prefill matmuls cross gemm's threading threshold
+    // (48*48*256 multiply-adds), so with 2 threads the kernels are split across the pool.
+    for arch in [Architecture::Llama, Architecture::Qwen2] {
+        let dir = scratch(&format!("small-{arch}"));
+        make_test_model(arch, 12, TestModelSize::Small, &dir).unwrap();
+        let prompt = cinder_inference::testmodel::CORPUS[..400].to_string();
+        let m1 = Model::load(&dir, DType::F32, Some(1)).unwrap();
+        let m2 = Model::load(&dir, DType::F32, Some(2)).unwrap();
+        for params in [SamplingParams::greedy(16), sampled(21)] {
+            let a = gen(&m1, &prompt, params);
+            let b = gen(&m2, &prompt, params);
+            assert!(a.prompt_token_ids.len() * 256 * 1024 > 48 * 48 * 256);
+            assert_eq!((a.stats.threads, b.stats.threads), (1, 2));
+            assert_eq!(a.output_token_ids, b.output_token_ids, "{arch} {params:?}");
+            assert_eq!(
+                commit(&m1, params, &a, JOB, PROVIDER),
+                commit(&m2, params, &b, JOB, PROVIDER)
+            );
+        }
+    }
+}
+
+#[test]
 fn half_precision_dtypes_are_deterministic() {
     let dir = tiny(Architecture::Llama, 2);
     for dtype in [DType::F16, DType::Bf16] {
