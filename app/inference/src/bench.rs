@@ -122,7 +122,10 @@ impl BenchReport {
                 ),
             ),
             ("generated tokens", self.decode_tokens.to_string()),
-            ("decode tok/s", format!("{:.1}", self.decode_tokens_per_sec())),
+            (
+                "decode tok/s",
+                format!("{:.1}", self.decode_tokens_per_sec()),
+            ),
             (
                 "peak memory (VmHWM)",
                 self.peak_rss_kib

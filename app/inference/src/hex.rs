@@ -16,7 +16,7 @@ pub fn encode(bytes: &[u8]) -> String {
 /// Decodes hex (either case). `None` on odd length or a non-hex digit.
 pub fn decode(s: &str) -> Option<Vec<u8>> {
     let s = s.as_bytes();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     let nib = |c: u8| match c {
@@ -78,12 +78,7 @@ pub fn base58_decode(s: &str) -> Option<Vec<u8>> {
 /// Parses a 32-byte key written as 64 hex digits or as base58 (a Solana pubkey).
 pub fn parse_key(s: &str) -> Result<[u8; 32]> {
     let s = s.trim();
-    let bytes = if s.len() == 64 {
-        decode(s)
-    } else {
-        None
-    }
-    .or_else(|| base58_decode(s));
+    let bytes = if s.len() == 64 { decode(s) } else { None }.or_else(|| base58_decode(s));
     bytes
         .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
         .ok_or_else(|| Error::InvalidKey(s.to_string()))
@@ -96,13 +91,19 @@ mod tests {
     #[test]
     fn base58_round_trip_and_known_value() {
         // The system program id is 32 zero bytes.
-        assert_eq!(base58_encode(&[0u8; 32]), "11111111111111111111111111111111");
+        assert_eq!(
+            base58_encode(&[0u8; 32]),
+            "11111111111111111111111111111111"
+        );
         assert_eq!(
             parse_key("11111111111111111111111111111111").unwrap(),
             [0u8; 32]
         );
         let k = parse_key("BQjcHqsMcAqWurefJvJazUsUZxSVFveaMrDkDctFM8Tx").unwrap();
-        assert_eq!(base58_encode(&k), "BQjcHqsMcAqWurefJvJazUsUZxSVFveaMrDkDctFM8Tx");
+        assert_eq!(
+            base58_encode(&k),
+            "BQjcHqsMcAqWurefJvJazUsUZxSVFveaMrDkDctFM8Tx"
+        );
         assert_eq!(parse_key(&encode(&k)).unwrap(), k);
         assert!(parse_key("not a key!").is_err());
         assert!(parse_key("abcd").is_err());

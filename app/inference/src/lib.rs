@@ -29,14 +29,11 @@ pub mod testmodel;
 pub mod types;
 
 pub use commitment::{
-    commitment, commitment_preimage, output_hash, CommitmentInput, COMMITMENT_TAG,
-    OUTPUT_HASH_TAG,
+    commitment, commitment_preimage, output_hash, CommitmentInput, COMMITMENT_TAG, OUTPUT_HASH_TAG,
 };
 pub use error::{Error, Result};
 pub use fim::{detect_fim, fim_prompt, FimTokens};
-pub use model::{
-    GenerationOutput, GenerationRequest, GenerationStats, LoadTimings, Model, Prompt,
-};
+pub use model::{GenerationOutput, GenerationRequest, GenerationStats, LoadTimings, Model, Prompt};
 pub use model_id::{model_id_of_dir, model_manifest, MODEL_MANIFEST_TAG};
 pub use rng::SplitMix64;
 pub use sampling::{select_token, SamplingParams};

@@ -11,7 +11,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "cinder-infer", version, about = "Deterministic LLM inference for Cinder")]
+#[command(
+    name = "cinder-infer",
+    version,
+    about = "Deterministic LLM inference for Cinder"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,

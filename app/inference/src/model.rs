@@ -164,13 +164,13 @@ impl Dims {
                 return Err(bad(format!("{name} must be positive")));
             }
         }
-        if d.hidden % d.heads != 0 || (d.hidden / d.heads) % 2 != 0 {
+        if !d.hidden.is_multiple_of(d.heads) || !(d.hidden / d.heads).is_multiple_of(2) {
             return Err(bad(format!(
                 "hidden_size {} must split into an even head dimension over {} heads",
                 d.hidden, d.heads
             )));
         }
-        if d.heads % d.kv_heads != 0 {
+        if !d.heads.is_multiple_of(d.kv_heads) {
             return Err(bad(format!(
                 "num_attention_heads {} is not a multiple of num_key_value_heads {}",
                 d.heads, d.kv_heads
@@ -316,15 +316,15 @@ fn read_safetensors_header(path: &Path) -> Result<BTreeMap<String, (String, Vec<
             "U8" | "I8" | "BOOL" | "F8_E4M3" | "F8_E5M2" => Some(1),
             _ => None,
         };
-        let numel = shape
-            .iter()
-            .try_fold(1u64, |a, &d| a.checked_mul(d as u64));
+        let numel = shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d as u64));
         if offs[0] > offs[1] || offs[1] > data_len {
             return Err(bad(format!("tensor {name}: data outside the file")));
         }
         if let (Some(e), Some(numel)) = (elem, numel) {
             if numel.checked_mul(e) != Some(offs[1] - offs[0]) {
-                return Err(bad(format!("tensor {name}: byte size disagrees with its shape")));
+                return Err(bad(format!(
+                    "tensor {name}: byte size disagrees with its shape"
+                )));
             }
         }
         out.insert(name.clone(), (dtype, shape));
@@ -631,7 +631,10 @@ impl Model {
         if prompt_ids.is_empty() {
             return Err(Error::EmptyPrompt);
         }
-        if let Some(&id) = prompt_ids.iter().find(|&&id| id as usize >= self.vocab_size) {
+        if let Some(&id) = prompt_ids
+            .iter()
+            .find(|&&id| id as usize >= self.vocab_size)
+        {
             return Err(Error::TokenOutOfRange {
                 id,
                 vocab: self.vocab_size,

@@ -223,7 +223,10 @@ mod tests {
             p(1.0, 0, 1.5),
             SamplingParams::greedy(0),
         ] {
-            assert!(matches!(bad.validate(), Err(Error::InvalidParams(_))), "{bad:?}");
+            assert!(
+                matches!(bad.validate(), Err(Error::InvalidParams(_))),
+                "{bad:?}"
+            );
         }
         assert!(p(0.8, 40, 0.95).validate().is_ok());
     }

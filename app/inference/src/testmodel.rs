@@ -182,7 +182,14 @@ fn train_bpe() -> Result<&'static Bpe> {
     }
     let mut words: Vec<(Vec<u32>, u64)> = counts
         .into_iter()
-        .map(|(w, n)| (w.chars().map(|c| index.get(&c).copied().unwrap_or(0)).collect(), n))
+        .map(|(w, n)| {
+            (
+                w.chars()
+                    .map(|c| index.get(&c).copied().unwrap_or(0))
+                    .collect(),
+                n,
+            )
+        })
         .collect();
     let mut merges = Vec::new();
     let mut existing: HashMap<String, u32> = symbols
@@ -198,9 +205,7 @@ fn train_bpe() -> Result<&'static Bpe> {
             }
         }
         // Most frequent; ties to the smallest (left, right).
-        let Some((&best, &count)) = pairs
-            .iter()
-            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        let Some((&best, &count)) = pairs.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
         else {
             break;
         };
@@ -296,7 +301,12 @@ fn tokenizer_json(arch: Architecture) -> Result<(String, Vec<u32>, usize)> {
     let merges: Vec<Value> = bpe
         .merges
         .iter()
-        .map(|&(a, b)| json!(format!("{} {}", bpe.symbols[a as usize], bpe.symbols[b as usize])))
+        .map(|&(a, b)| {
+            json!(format!(
+                "{} {}",
+                bpe.symbols[a as usize], bpe.symbols[b as usize]
+            ))
+        })
         .collect();
     let base = bpe.symbols.len() as u32;
     let specials = special_tokens(arch);
@@ -440,17 +450,32 @@ fn tensor_shapes(arch: Architecture, s: &Shape) -> BTreeMap<String, Vec<usize>> 
             t.insert(format!("{p}.self_attn.k_proj.bias"), vec![kv]);
             t.insert(format!("{p}.self_attn.v_proj.bias"), vec![kv]);
         }
-        t.insert(format!("{p}.mlp.gate_proj.weight"), vec![s.intermediate, s.hidden]);
-        t.insert(format!("{p}.mlp.up_proj.weight"), vec![s.intermediate, s.hidden]);
-        t.insert(format!("{p}.mlp.down_proj.weight"), vec![s.hidden, s.intermediate]);
+        t.insert(
+            format!("{p}.mlp.gate_proj.weight"),
+            vec![s.intermediate, s.hidden],
+        );
+        t.insert(
+            format!("{p}.mlp.up_proj.weight"),
+            vec![s.intermediate, s.hidden],
+        );
+        t.insert(
+            format!("{p}.mlp.down_proj.weight"),
+            vec![s.hidden, s.intermediate],
+        );
         t.insert(format!("{p}.input_layernorm.weight"), vec![s.hidden]);
-        t.insert(format!("{p}.post_attention_layernorm.weight"), vec![s.hidden]);
+        t.insert(
+            format!("{p}.post_attention_layernorm.weight"),
+            vec![s.hidden],
+        );
     }
     t
 }
 
 /// Writes a safetensors file of F32 tensors given in name order.
-pub fn write_safetensors(path: &Path, tensors: &BTreeMap<String, (Vec<usize>, Vec<f32>)>) -> Result<()> {
+pub fn write_safetensors(
+    path: &Path,
+    tensors: &BTreeMap<String, (Vec<usize>, Vec<f32>)>,
+) -> Result<()> {
     let mut header = serde_json::Map::new();
     header.insert("__metadata__".into(), json!({"format": "pt"}));
     let mut offset = 0usize;
@@ -464,7 +489,7 @@ pub fn write_safetensors(path: &Path, tensors: &BTreeMap<String, (Vec<usize>, Ve
     }
     let mut h = String::new();
     canonical_json(&Value::Object(header), &mut h);
-    while h.len() % 8 != 0 {
+    while !h.len().is_multiple_of(8) {
         h.push(' ');
     }
     let f = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;

@@ -3,8 +3,8 @@
 
 use cinder_inference::{
     commitment, commitment_preimage, hex, make_test_model, model_id_of_dir, output_hash,
-    Architecture, CommitmentInput, DType, Error, FinishReason, GenerationOutput,
-    GenerationRequest, Model, Prompt, SamplingParams, TestModelSize,
+    Architecture, CommitmentInput, DType, Error, FinishReason, GenerationOutput, GenerationRequest,
+    Model, Prompt, SamplingParams, TestModelSize,
 };
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,8 +15,10 @@ const PROVIDER: [u8; 32] = [9; 32];
 /// Pinned model ids of the default tiny test models (seed 0). A change here means the generator
 /// (tokenizer training, weight drawing or file layout) changed: every published test model id
 /// changes with it, so update deliberately.
-const TINY_LLAMA_SEED0_ID: &str = "27328ba7b4d6551af47be4629cacbfa2bbec303629aa040754d3df9cebba910b";
-const TINY_QWEN2_SEED0_ID: &str = "06be4e9564688b0592925184a2d0c2e01816a86a6abe3f6ef652b14368e72cbe";
+const TINY_LLAMA_SEED0_ID: &str =
+    "27328ba7b4d6551af47be4629cacbfa2bbec303629aa040754d3df9cebba910b";
+const TINY_QWEN2_SEED0_ID: &str =
+    "06be4e9564688b0592925184a2d0c2e01816a86a6abe3f6ef652b14368e72cbe";
 
 fn scratch(name: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -64,7 +66,13 @@ fn gen(model: &Model, prompt: &str, params: SamplingParams) -> GenerationOutput 
         .unwrap()
 }
 
-fn commit(model: &Model, params: SamplingParams, out: &GenerationOutput, job: [u8; 32], provider: [u8; 32]) -> [u8; 32] {
+fn commit(
+    model: &Model,
+    params: SamplingParams,
+    out: &GenerationOutput,
+    job: [u8; 32],
+    provider: [u8; 32],
+) -> [u8; 32] {
     commitment(&CommitmentInput::new(
         job,
         provider,
@@ -104,8 +112,14 @@ fn generator_is_byte_identical() {
 fn tiny_model_ids_are_pinned() {
     let llama = tiny(Architecture::Llama, 0);
     let qwen = tiny(Architecture::Qwen2, 0);
-    assert_eq!(hex::encode(&model_id_of_dir(&llama).unwrap()), TINY_LLAMA_SEED0_ID);
-    assert_eq!(hex::encode(&model_id_of_dir(&qwen).unwrap()), TINY_QWEN2_SEED0_ID);
+    assert_eq!(
+        hex::encode(&model_id_of_dir(&llama).unwrap()),
+        TINY_LLAMA_SEED0_ID
+    );
+    assert_eq!(
+        hex::encode(&model_id_of_dir(&qwen).unwrap()),
+        TINY_QWEN2_SEED0_ID
+    );
 }
 
 #[test]
@@ -224,12 +238,30 @@ fn commitment_changes_with_every_input() {
 
     // Each parameter and the seed.
     let variants = [
-        ("max_tokens", SamplingParams { max_tokens: 23, ..p }),
-        ("temperature", SamplingParams { temperature: 0.8, ..p }),
+        (
+            "max_tokens",
+            SamplingParams {
+                max_tokens: 23,
+                ..p
+            },
+        ),
+        (
+            "temperature",
+            SamplingParams {
+                temperature: 0.8,
+                ..p
+            },
+        ),
         ("top_k", SamplingParams { top_k: 49, ..p }),
         ("top_p", SamplingParams { top_p: 0.9, ..p }),
         ("seed", SamplingParams { seed: 6, ..p }),
-        ("greedy", SamplingParams { temperature: 0.0, ..p }),
+        (
+            "greedy",
+            SamplingParams {
+                temperature: 0.0,
+                ..p
+            },
+        ),
     ];
     for (what, q) in variants {
         let out = gen(&m, "def add(a, b):", q);
@@ -292,8 +324,18 @@ fn commitment_test_vectors() {
     let v: Vectors = serde_json::from_str(text).unwrap();
     assert_eq!(v.vectors.len(), 3);
     for t in v.vectors {
-        assert_eq!(format!("{:08x}", t.temperature.to_bits()), t.temperature_bits, "{}", t.name);
-        assert_eq!(format!("{:08x}", t.top_p.to_bits()), t.top_p_bits, "{}", t.name);
+        assert_eq!(
+            format!("{:08x}", t.temperature.to_bits()),
+            t.temperature_bits,
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            format!("{:08x}", t.top_p.to_bits()),
+            t.top_p_bits,
+            "{}",
+            t.name
+        );
         let input = CommitmentInput {
             job_key: key(&t.job_key),
             provider_key: key(&t.provider_key),
@@ -312,9 +354,19 @@ fn commitment_test_vectors() {
             output_token_ids: t.output_token_ids.clone(),
             finish_reason: t.finish_reason,
         };
-        assert_eq!(commitment_preimage(&input).len(), t.preimage_len, "{}", t.name);
+        assert_eq!(
+            commitment_preimage(&input).len(),
+            t.preimage_len,
+            "{}",
+            t.name
+        );
         assert_eq!(hex::encode(&commitment(&input)), t.commitment, "{}", t.name);
-        assert_eq!(hex::encode(&output_hash(&t.output_token_ids)), t.output_hash, "{}", t.name);
+        assert_eq!(
+            hex::encode(&output_hash(&t.output_token_ids)),
+            t.output_hash,
+            "{}",
+            t.name
+        );
     }
 }
 
@@ -323,7 +375,9 @@ fn fim_prompt_for_qwen_coder_style_tokenizer() {
     let dir = tiny(Architecture::Qwen2, 4);
     let m = Model::load(&dir, DType::F32, Some(1)).unwrap();
     let tok = m.tokenizer();
-    let fim = m.fim_tokens().expect("qwen2 test tokenizer defines FIM tokens");
+    let fim = m
+        .fim_tokens()
+        .expect("qwen2 test tokenizer defines FIM tokens");
     assert_eq!(Some(fim.prefix), tok.token_to_id("<|fim_prefix|>"));
     assert_eq!(Some(fim.suffix), tok.token_to_id("<|fim_suffix|>"));
     assert_eq!(Some(fim.middle), tok.token_to_id("<|fim_middle|>"));
@@ -342,7 +396,10 @@ fn fim_prompt_for_qwen_coder_style_tokenizer() {
     let templ = format!("<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>");
     assert_eq!(ids, enc(&templ));
     // The free function agrees.
-    assert_eq!(ids, cinder_inference::fim_prompt(tok, prefix, suffix).unwrap());
+    assert_eq!(
+        ids,
+        cinder_inference::fim_prompt(tok, prefix, suffix).unwrap()
+    );
 
     // FIM generation is deterministic and uses exactly these prompt ids.
     let req = GenerationRequest {
@@ -354,7 +411,10 @@ fn fim_prompt_for_qwen_coder_style_tokenizer() {
     };
     let a = m.generate(&req).unwrap();
     assert_eq!(a.prompt_token_ids, ids);
-    assert_eq!(a.output_token_ids, m.generate(&req).unwrap().output_token_ids);
+    assert_eq!(
+        a.output_token_ids,
+        m.generate(&req).unwrap().output_token_ids
+    );
 
     // The Llama test tokenizer has no FIM tokens.
     let llama = Model::load(tiny(Architecture::Llama, 4), DType::F32, Some(1)).unwrap();
@@ -369,7 +429,10 @@ fn tokenizer_round_trip_and_bos() {
     let ids = llama.prompt_token_ids(&Prompt::Text(text.into())).unwrap();
     let bos = llama.tokenizer().token_to_id("<|begin_of_text|>").unwrap();
     assert_eq!(ids[0], bos);
-    assert!(ids.len() < text.len(), "BPE merges should compress the text");
+    assert!(
+        ids.len() < text.len(),
+        "BPE merges should compress the text"
+    );
     assert_eq!(llama.decode(&ids).unwrap(), text);
     assert_eq!(
         llama.eos_token_ids(),
@@ -382,7 +445,10 @@ fn stops_at_eos() {
     let dir = tiny(Architecture::Llama, 6);
     let m = Model::load(&dir, DType::F32, Some(1)).unwrap();
     let first = gen(&m, "hello", SamplingParams::greedy(4)).output_token_ids[0];
-    assert_eq!(gen(&m, "hello", SamplingParams::greedy(4)).finish_reason, FinishReason::MaxTokens);
+    assert_eq!(
+        gen(&m, "hello", SamplingParams::greedy(4)).finish_reason,
+        FinishReason::MaxTokens
+    );
     // Declare that token an EOS via generation_config.json: generation stops right after it.
     std::fs::write(
         dir.join("generation_config.json"),
@@ -390,7 +456,11 @@ fn stops_at_eos() {
     )
     .unwrap();
     let m2 = Model::load(&dir, DType::F32, Some(1)).unwrap();
-    assert_ne!(m2.model_id(), m.model_id(), "generation_config.json is part of the model id");
+    assert_ne!(
+        m2.model_id(),
+        m.model_id(),
+        "generation_config.json is part of the model id"
+    );
     let out = gen(&m2, "hello", SamplingParams::greedy(4));
     assert_eq!(out.output_token_ids, vec![first]);
     assert_eq!(out.finish_reason, FinishReason::Eos);
@@ -405,7 +475,10 @@ fn load_errors_are_named() {
     let good = tiny(Architecture::Llama, 8);
 
     // Missing directory / files.
-    assert!(matches!(load_err(&good.join("nope")), Error::MissingFile(_)));
+    assert!(matches!(
+        load_err(&good.join("nope")),
+        Error::MissingFile(_)
+    ));
     let d = copy_dir(&good, "no-tokenizer");
     std::fs::remove_file(d.join("tokenizer.json")).unwrap();
     assert!(matches!(load_err(&d), Error::MissingFile(p) if p.ends_with("tokenizer.json")));
@@ -493,8 +566,14 @@ fn load_errors_are_named() {
     assert!(matches!(load_err(&d), Error::BadTokenizer { .. }));
 
     // Unsupported dtype names.
-    assert!(matches!("int8".parse::<DType>(), Err(Error::UnsupportedDtype(_))));
-    assert!(matches!("fp8".parse::<DType>(), Err(Error::UnsupportedDtype(_))));
+    assert!(matches!(
+        "int8".parse::<DType>(),
+        Err(Error::UnsupportedDtype(_))
+    ));
+    assert!(matches!(
+        "fp8".parse::<DType>(),
+        Err(Error::UnsupportedDtype(_))
+    ));
     assert_eq!("bf16".parse::<DType>().unwrap(), DType::Bf16);
 }
 
@@ -512,25 +591,53 @@ fn generation_errors_are_named() {
         Error::EmptyPrompt
     ));
     assert!(matches!(
-        g(req(Prompt::TokenIds(vec![1, 999_999]), SamplingParams::greedy(4))),
+        g(req(
+            Prompt::TokenIds(vec![1, 999_999]),
+            SamplingParams::greedy(4)
+        )),
         Error::TokenOutOfRange { id: 999_999, .. }
     ));
     assert!(matches!(
-        g(req(Prompt::TokenIds(vec![1; 500]), SamplingParams::greedy(13))),
-        Error::ContextTooLong { prompt: 500, max_tokens: 13, context: 512 }
+        g(req(
+            Prompt::TokenIds(vec![1; 500]),
+            SamplingParams::greedy(13)
+        )),
+        Error::ContextTooLong {
+            prompt: 500,
+            max_tokens: 13,
+            context: 512
+        }
     ));
     for bad in [
         SamplingParams::greedy(0),
-        SamplingParams { temperature: f32::NAN, ..sampled(1) },
-        SamplingParams { temperature: -0.5, ..sampled(1) },
-        SamplingParams { top_p: 0.0, ..sampled(1) },
-        SamplingParams { top_p: 1.01, ..sampled(1) },
+        SamplingParams {
+            temperature: f32::NAN,
+            ..sampled(1)
+        },
+        SamplingParams {
+            temperature: -0.5,
+            ..sampled(1)
+        },
+        SamplingParams {
+            top_p: 0.0,
+            ..sampled(1)
+        },
+        SamplingParams {
+            top_p: 1.01,
+            ..sampled(1)
+        },
     ] {
-        assert!(matches!(g(req(Prompt::TokenIds(vec![1]), bad)), Error::InvalidParams(_)));
+        assert!(matches!(
+            g(req(Prompt::TokenIds(vec![1]), bad)),
+            Error::InvalidParams(_)
+        ));
     }
     // The model still works after errors.
     let ok = m
-        .generate(&req(Prompt::TokenIds(vec![1, 2, 3]), SamplingParams::greedy(3)))
+        .generate(&req(
+            Prompt::TokenIds(vec![1, 2, 3]),
+            SamplingParams::greedy(3),
+        ))
         .unwrap();
     assert_eq!(ok.output_token_ids.len(), 3);
     assert!(matches!(
