@@ -409,6 +409,16 @@ impl Model {
             }
         };
         dims.validate(&config_path)?;
+        if let Some(hd) = config.get("head_dim").and_then(|h| h.as_u64()) {
+            if hd as usize != dims.hidden / dims.heads {
+                return Err(Error::BadConfig {
+                    path: config_path,
+                    msg: format!(
+                        "head_dim {hd} != hidden_size / num_attention_heads is not supported"
+                    ),
+                });
+            }
+        }
 
         let mut eos = eos_ids(&config);
         let gen_path = dir.join("generation_config.json");

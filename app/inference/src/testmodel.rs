@@ -4,8 +4,9 @@
 //! Everything written is a pure function of `(arch, seed, size)`: same inputs give the same
 //! bytes on every machine (and hence the same model id).
 //!
-//! * **Tokenizer**: byte-level BPE trained on [`CORPUS`]. The corpus is split with the
-//!   `tokenizers` ByteLevel pre-tokenizer (GPT-2 regex, no prefix space). The base vocabulary is
+//! * **Tokenizer**: byte-level BPE trained on [`CORPUS`], one per architecture. The corpus is
+//!   split with the family's real pre-tokenizer (Llama 3 / Qwen2 regex split with look-ahead,
+//!   then the byte-level mapping), run through the `tokenizers` crate. The base vocabulary is
 //!   the 256 byte symbols in byte order (ids 0..=255). Each round counts adjacent symbol pairs
 //!   over all words weighted by word frequency and merges the most frequent pair, ties going to
 //!   the smallest `(left id, right id)`; the merged symbol gets the next id. Training stops after
@@ -157,16 +158,41 @@ struct Bpe {
     merges: Vec<(u32, u32)>,
 }
 
-fn train_bpe() -> Result<&'static Bpe> {
-    static BPE: OnceLock<Bpe> = OnceLock::new();
-    if let Some(b) = BPE.get() {
+/// Llama 3 pre-tokenizer split pattern.
+const LLAMA3_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+/// Qwen2 pre-tokenizer split pattern (single digits).
+const QWEN2_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
+/// The pre-tokenizer of the real model families: a regex split (with look-ahead, so it needs
+/// fancy-regex) followed by the byte-level mapping.
+fn pre_tokenizer_json(arch: Architecture) -> Value {
+    let pattern = match arch {
+        Architecture::Llama => LLAMA3_PATTERN,
+        Architecture::Qwen2 => QWEN2_PATTERN,
+    };
+    json!({"type": "Sequence", "pretokenizers": [
+        {"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated", "invert": false},
+        {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": false}
+    ]})
+}
+
+fn train_bpe(arch: Architecture) -> Result<&'static Bpe> {
+    static LLAMA: OnceLock<Bpe> = OnceLock::new();
+    static QWEN2: OnceLock<Bpe> = OnceLock::new();
+    let cell = match arch {
+        Architecture::Llama => &LLAMA,
+        Architecture::Qwen2 => &QWEN2,
+    };
+    if let Some(b) = cell.get() {
         return Ok(b);
     }
-    use tokenizers::pre_tokenizers::byte_level::ByteLevel;
-    use tokenizers::{OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
+    use tokenizers::{
+        OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer, PreTokenizerWrapper,
+    };
+    let pre: PreTokenizerWrapper = serde_json::from_value(pre_tokenizer_json(arch))
+        .map_err(|e| Error::Tokenizer(e.to_string()))?;
     let mut pts = PreTokenizedString::from(CORPUS);
-    ByteLevel::new(false, true, true)
-        .pre_tokenize(&mut pts)
+    pre.pre_tokenize(&mut pts)
         .map_err(|e| Error::Tokenizer(e.to_string()))?;
     let table = byte_symbols();
     let mut symbols: Vec<String> = table.iter().map(|c| c.to_string()).collect();
@@ -233,7 +259,7 @@ fn train_bpe() -> Result<&'static Bpe> {
             *w = out;
         }
     }
-    Ok(BPE.get_or_init(|| Bpe { symbols, merges }))
+    Ok(cell.get_or_init(|| Bpe { symbols, merges }))
 }
 
 /// Special tokens per architecture; the first EOS listed is the config's `eos_token_id`.
@@ -293,7 +319,7 @@ fn canonical(v: &Value) -> String {
 
 /// tokenizer.json text and the ids of the special tokens (in [`special_tokens`] order).
 fn tokenizer_json(arch: Architecture) -> Result<(String, Vec<u32>, usize)> {
-    let bpe = train_bpe()?;
+    let bpe = train_bpe(arch)?;
     let mut vocab = serde_json::Map::new();
     for (i, s) in bpe.symbols.iter().enumerate() {
         vocab.insert(s.clone(), json!(i));
@@ -319,7 +345,7 @@ fn tokenizer_json(arch: Architecture) -> Result<(String, Vec<u32>, usize)> {
                    "rstrip": false, "normalized": false, "special": true})
         })
         .collect();
-    let byte_level = json!({"type": "ByteLevel", "add_prefix_space": false,
+    let byte_level = json!({"type": "ByteLevel", "add_prefix_space": true,
                             "trim_offsets": true, "use_regex": true});
     let post = match arch {
         Architecture::Llama => {
@@ -342,8 +368,12 @@ fn tokenizer_json(arch: Architecture) -> Result<(String, Vec<u32>, usize)> {
         "truncation": null,
         "padding": null,
         "added_tokens": added,
-        "normalizer": null,
-        "pre_tokenizer": byte_level.clone(),
+        // Qwen2 normalises to NFC (the identity on the ASCII training corpus).
+        "normalizer": match arch {
+            Architecture::Llama => Value::Null,
+            Architecture::Qwen2 => json!({"type": "NFC"}),
+        },
+        "pre_tokenizer": pre_tokenizer_json(arch),
         "post_processor": post,
         "decoder": byte_level,
         "model": {

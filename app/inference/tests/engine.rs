@@ -16,9 +16,9 @@ const PROVIDER: [u8; 32] = [9; 32];
 /// (tokenizer training, weight drawing or file layout) changed: every published test model id
 /// changes with it, so update deliberately.
 const TINY_LLAMA_SEED0_ID: &str =
-    "27328ba7b4d6551af47be4629cacbfa2bbec303629aa040754d3df9cebba910b";
+    "07bee58c262785184d49a6bdd19da886a7c14124c65f3e0ec34c2240c671ada6";
 const TINY_QWEN2_SEED0_ID: &str =
-    "06be4e9564688b0592925184a2d0c2e01816a86a6abe3f6ef652b14368e72cbe";
+    "50bdc1f3bee2ef7510992cd297213eb0cd85a3452a702f30a6485d691e4d79cc";
 
 fn scratch(name: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -659,4 +659,75 @@ fn token_id_prompt_equals_text_prompt() {
     assert_eq!(text.output_token_ids, ids.output_token_ids);
     assert_eq!(text.text, ids.text);
     assert_eq!(text.text, m.decode(&text.output_token_ids).unwrap());
+}
+
+#[test]
+fn real_world_style_configs_load() {
+    // Llama 3.1 style: llama3 rope scaling, a list of EOS ids, fields candle does not use.
+    let dir = tiny(Architecture::Llama, 13);
+    let mut c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    let o = c.as_object_mut().unwrap();
+    let eos = o["eos_token_id"].as_u64().unwrap();
+    o.insert("eos_token_id".into(), serde_json::json!([eos, 5]));
+    o.insert(
+        "rope_scaling".into(),
+        serde_json::json!({"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                           "original_max_position_embeddings": 256, "rope_type": "llama3"}),
+    );
+    for (k, v) in [
+        ("attention_bias", serde_json::json!(false)),
+        ("mlp_bias", serde_json::json!(false)),
+        ("pretraining_tp", serde_json::json!(1)),
+        ("head_dim", serde_json::json!(16)),
+        ("transformers_version", serde_json::json!("4.43.0")),
+    ] {
+        o.insert(k.into(), v);
+    }
+    std::fs::write(dir.join("config.json"), c.to_string()).unwrap();
+    let m = Model::load(&dir, DType::F32, Some(1)).unwrap();
+    assert_eq!(m.eos_token_ids(), &[5, eos as u32]);
+    let a = gen(&m, "hello", sampled(1));
+    assert_eq!(
+        a.output_token_ids,
+        gen(&m, "hello", sampled(1)).output_token_ids
+    );
+
+    // A head_dim the engine cannot honour is a config error, not a panic.
+    o_set(&dir, "head_dim", serde_json::json!(32));
+    assert!(matches!(load_err(&dir), Error::BadConfig { .. }));
+    // Old-style linear rope scaling is not supported: a config error.
+    o_set(&dir, "head_dim", serde_json::json!(16));
+    o_set(
+        &dir,
+        "rope_scaling",
+        serde_json::json!({"type": "linear", "factor": 2.0}),
+    );
+    assert!(matches!(load_err(&dir), Error::BadConfig { .. }));
+
+    // Qwen2.5 style extras.
+    let dir = tiny(Architecture::Qwen2, 13);
+    for (k, v) in [
+        ("attention_dropout", serde_json::json!(0.0)),
+        ("initializer_range", serde_json::json!(0.02)),
+        ("rope_scaling", serde_json::Value::Null),
+        ("use_cache", serde_json::json!(true)),
+    ] {
+        o_set(&dir, k, v);
+    }
+    let m = Model::load(&dir, DType::F32, Some(1)).unwrap();
+    assert_eq!(
+        gen(&m, "hello", SamplingParams::greedy(4))
+            .output_token_ids
+            .len(),
+        4
+    );
+}
+
+fn o_set(dir: &Path, key: &str, v: serde_json::Value) {
+    let p = dir.join("config.json");
+    let mut c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    c.as_object_mut().unwrap().insert(key.into(), v);
+    std::fs::write(&p, c.to_string()).unwrap();
 }
