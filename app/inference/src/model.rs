@@ -60,7 +60,7 @@ pub struct GenerationRequest {
 }
 
 /// Wall-clock measurements (never part of a commitment).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct GenerationStats {
     /// Time of the prompt forward pass.
     pub prefill: Duration,
@@ -73,7 +73,7 @@ pub struct GenerationStats {
 }
 
 /// The result of a generation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GenerationOutput {
     /// Prompt token ids as fed to the model.
     pub prompt_token_ids: Vec<u32>,
