@@ -731,3 +731,101 @@ fn o_set(dir: &Path, key: &str, v: serde_json::Value) {
     c.as_object_mut().unwrap().insert(key.into(), v);
     std::fs::write(&p, c.to_string()).unwrap();
 }
+
+#[test]
+fn cli_json_output_matches_library() {
+    let bin = env!("CARGO_BIN_EXE_cinder-infer");
+    let dir = scratch("cli");
+    let made = std::process::Command::new(bin)
+        .args(["make-test-model", "--arch", "qwen2", "--seed", "0", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    assert_eq!(
+        String::from_utf8(made.stdout).unwrap().trim(),
+        TINY_QWEN2_SEED0_ID
+    );
+
+    let job = "BQjcHqsMcAqWurefJvJazUsUZxSVFveaMrDkDctFM8Tx";
+    let provider = "BWiUysSiDo82hnX123vAA1aJNWyEnyRd4AaukZvshG37";
+    let run = std::process::Command::new(bin)
+        .args(["run", "--model"])
+        .arg(&dir)
+        .args([
+            "--prompt",
+            "def add(a, b):",
+            "--max-tokens",
+            "12",
+            "--temperature",
+            "0.7",
+            "--top-k",
+            "40",
+            "--top-p",
+            "0.9",
+            "--seed",
+            "99",
+            "--threads",
+            "1",
+            "--job",
+            job,
+            "--provider",
+            provider,
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let stdout = String::from_utf8(run.stdout).unwrap();
+    assert_eq!(stdout.trim().lines().count(), 1, "exactly one JSON object");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+
+    let m = Model::load(&dir, DType::F32, Some(1)).unwrap();
+    let params = SamplingParams {
+        max_tokens: 12,
+        temperature: 0.7,
+        top_k: 40,
+        top_p: 0.9,
+        seed: 99,
+    };
+    let out = gen(&m, "def add(a, b):", params);
+    let c = commit(
+        &m,
+        params,
+        &out,
+        hex::parse_key(job).unwrap(),
+        hex::parse_key(provider).unwrap(),
+    );
+    assert_eq!(v["model_id"], TINY_QWEN2_SEED0_ID);
+    assert_eq!(v["commitment"], hex::encode(&c));
+    assert_eq!(
+        v["output_hash"],
+        hex::encode(&output_hash(&out.output_token_ids))
+    );
+    assert_eq!(
+        v["output_token_ids"],
+        serde_json::json!(out.output_token_ids)
+    );
+    assert_eq!(
+        v["prompt_token_ids"],
+        serde_json::json!(out.prompt_token_ids)
+    );
+    assert_eq!(v["finish_reason"], out.finish_reason.as_str());
+    assert_eq!(v["text"], out.text);
+
+    // Errors: non-zero exit and a message, no panic.
+    let bad = std::process::Command::new(bin)
+        .args(["run", "--model"])
+        .arg(dir.join("missing"))
+        .args(["--prompt", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("error: missing model file"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
