@@ -829,3 +829,44 @@ fn cli_json_output_matches_library() {
     assert!(err.contains("error: missing model file"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn sampling_test_vectors() {
+    #[derive(serde::Deserialize)]
+    struct Case {
+        name: String,
+        temperature: f32,
+        top_k: u32,
+        top_p: f32,
+        seed: u64,
+        expected_ids: Vec<u32>,
+    }
+    #[derive(serde::Deserialize)]
+    struct File {
+        engine_version: u32,
+        logits_f32_bits: Vec<String>,
+        cases: Vec<Case>,
+    }
+    let f: File = serde_json::from_str(include_str!("../testdata/sampling_vectors.json")).unwrap();
+    assert_eq!(f.engine_version, cinder_inference::ENGINE_VERSION);
+    let logits: Vec<f32> = f
+        .logits_f32_bits
+        .iter()
+        .map(|h| f32::from_bits(u32::from_str_radix(h, 16).unwrap()))
+        .collect();
+    assert_eq!(f.cases.len(), 6);
+    for c in f.cases {
+        let params = SamplingParams {
+            max_tokens: 1,
+            temperature: c.temperature,
+            top_k: c.top_k,
+            top_p: c.top_p,
+            seed: c.seed,
+        };
+        let mut rng = cinder_inference::SplitMix64::new(c.seed);
+        let ids: Vec<u32> = (0..c.expected_ids.len())
+            .map(|_| cinder_inference::select_token(&logits, &params, &mut rng).unwrap())
+            .collect();
+        assert_eq!(ids, c.expected_ids, "{}", c.name);
+    }
+}
