@@ -88,6 +88,33 @@ impl CommitmentInput {
     }
 }
 
+impl CommitmentInput {
+    /// Input for a finished generation of `model` with `params` (the usual worker path).
+    pub fn from_output(
+        job_key: [u8; 32],
+        provider_key: [u8; 32],
+        model: &crate::Model,
+        params: SamplingParams,
+        output: &crate::GenerationOutput,
+    ) -> Self {
+        Self::new(
+            job_key,
+            provider_key,
+            model.model_id(),
+            model.dtype(),
+            params,
+            output.prompt_token_ids.clone(),
+            output.output_token_ids.clone(),
+            output.finish_reason,
+        )
+    }
+
+    /// [`commitment`] of this input.
+    pub fn commitment(&self) -> [u8; 32] {
+        commitment(self)
+    }
+}
+
 fn put_bytes(buf: &mut Vec<u8>, b: &[u8]) {
     buf.extend_from_slice(&(b.len() as u32).to_le_bytes());
     buf.extend_from_slice(b);

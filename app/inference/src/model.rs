@@ -7,7 +7,7 @@
 //!   tokens generated so far - 1). Full recomputation would change the low bits of the logits,
 //!   so this schedule is part of the spec;
 //! * the logits of the last position are converted to f32 and handed to
-//!   [`select_token`](crate::sampling::select_token);
+//!   [`select_token`];
 //! * generation stops after an EOS token (kept as the last output id, finish reason `eos`) or
 //!   after `max_tokens` tokens (finish reason `max_tokens`);
 //! * the text is the tokenizer's decoding of the output ids with special tokens skipped.

@@ -15,7 +15,7 @@
 //!    5. If `top_p < 1`: `Z = w_0 + w_1 + ...` summed left to right; keep the shortest prefix
 //!       whose left-to-right running sum `S_j` satisfies `S_j >= f64(top_p) * Z`.
 //!    6. `Z' =` left-to-right sum of the kept `w_i`; `r = next_f64() * Z'` (one draw of the
-//!       request's [`SplitMix64`](crate::rng::SplitMix64), exactly one per sampled token);
+//!       request's [`SplitMix64`], exactly one per sampled token);
 //!       pick the first kept candidate whose running sum exceeds `r` (`r < S_j`); if rounding
 //!       leaves none, the last kept candidate.
 

@@ -800,6 +800,14 @@ fn cli_json_output_matches_library() {
         hex::parse_key(job).unwrap(),
         hex::parse_key(provider).unwrap(),
     );
+    let from_output = CommitmentInput::from_output(
+        hex::parse_key(job).unwrap(),
+        hex::parse_key(provider).unwrap(),
+        &m,
+        params,
+        &out,
+    );
+    assert_eq!(from_output.commitment(), c);
     assert_eq!(v["model_id"], TINY_QWEN2_SEED0_ID);
     assert_eq!(v["commitment"], hex::encode(&c));
     assert_eq!(
