@@ -121,6 +121,12 @@ pub struct Model {
     timings: LoadTimings,
 }
 
+// The worker shares one loaded model across threads.
+const _: fn() = || {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Model>();
+};
+
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Model")
@@ -505,7 +511,16 @@ impl Model {
         });
         let net = built.map_err(|p| Error::Internal(panic_message(p)))??;
         let build = t1.elapsed();
-        tracing::debug!(?dir, %arch, %dtype, threads, ?hash, ?build, "model loaded");
+        tracing::info!(
+            dir = %dir.display(),
+            model_id = %crate::hex::encode(&model_id),
+            %arch,
+            %dtype,
+            threads,
+            ?hash,
+            ?build,
+            "model loaded"
+        );
         Ok(Self {
             dir,
             arch,
@@ -668,6 +683,14 @@ impl Model {
         let (output, finish_reason, stats) =
             ran.map_err(|p| Error::Internal(panic_message(p)))??;
         drop(guard);
+        tracing::debug!(
+            prompt_tokens = prompt_ids.len(),
+            output_tokens = output.len(),
+            finish = finish_reason.as_str(),
+            ?stats.prefill,
+            ?stats.decode,
+            "generation finished"
+        );
         let text = self.decode(&output)?;
         Ok(GenerationOutput {
             prompt_token_ids: prompt_ids,
