@@ -22,6 +22,19 @@ const TINY_QWEN2_SEED0_ID: &str =
 
 fn scratch(name: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
+    static CLEAN: std::sync::Once = std::sync::Once::new();
+    // Remove directories left by earlier runs of this test binary (they are ~30 MB per run).
+    CLEAN.call_once(|| {
+        let mine = format!("engine-{}-", std::process::id());
+        if let Ok(rd) = std::fs::read_dir(env!("CARGO_TARGET_TMPDIR")) {
+            for e in rd.flatten() {
+                let n = e.file_name().to_string_lossy().into_owned();
+                if n.starts_with("engine-") && !n.starts_with(&mine) {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+    });
     let p = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "engine-{}-{}-{name}",
         std::process::id(),
