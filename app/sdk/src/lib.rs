@@ -2,6 +2,7 @@
 //! account and event decoding. Everything here is pure (no network); chain access lives behind
 //! the `Chain` trait (see the CLI and worker crates).
 
+pub mod chain;
 pub mod escrow;
 pub mod events;
 pub mod staking;
