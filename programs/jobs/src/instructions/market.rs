@@ -1,0 +1,216 @@
+//! Markets (per model and mint) and providers.
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use cinder_staking::{StakePool, POOL_SEED};
+
+use crate::{constants::*, error::JobsError, events::*, state::*};
+
+#[derive(Accounts)]
+pub struct CreateMarket<'info> {
+    /// The market creator (may change parameters for future jobs). Signs and pays.
+    #[account(mut)]
+    pub creator: Signer<'info>,
+    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, ProtocolConfig>>,
+    #[account(seeds = [MODEL_SEED, model.model_id.as_ref()], bump = model.bump)]
+    pub model: Box<Account<'info, Model>>,
+    #[account(mint::token_program = token_program)]
+    pub mint: InterfaceAccount<'info, Mint>,
+    #[account(
+        init,
+        payer = creator,
+        space = 8 + Market::INIT_SPACE,
+        seeds = [MARKET_SEED, model.key().as_ref(), mint.key().as_ref(), creator.key().as_ref()],
+        bump,
+    )]
+    pub market: Box<Account<'info, Market>>,
+    /// The protocol's stake pool for this mint.
+    #[account(
+        seeds = [POOL_SEED, config.stake_pool_creator.as_ref(), mint.key().as_ref()],
+        seeds::program = cinder_staking::ID,
+        bump = pool.bump,
+        constraint = pool.is_authority(&jobs_authority.key()) @ JobsError::InvalidPool,
+    )]
+    pub pool: Box<Account<'info, StakePool>>,
+    /// Treasury token account of the mint: owned by the protocol treasury and the pool's treasury.
+    #[account(
+        token::mint = mint,
+        token::token_program = token_program,
+        constraint = treasury_token.owner == config.treasury @ JobsError::InvalidTreasury,
+        constraint = treasury_token.key() == pool.treasury @ JobsError::InvalidTreasury,
+    )]
+    pub treasury_token: InterfaceAccount<'info, TokenAccount>,
+    /// CHECK: the jobs program's signing PDA (only its address is used).
+    #[account(seeds = [JOBS_AUTHORITY_SEED], bump = config.jobs_authority_bump)]
+    pub jobs_authority: UncheckedAccount<'info>,
+    pub token_program: Interface<'info, TokenInterface>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn create_market(ctx: Context<CreateMarket>, params: MarketParams) -> Result<()> {
+    params.validate()?;
+    let pool = &ctx.accounts.pool;
+    require!(
+        params.challenger_reward_bps <= pool.max_reward_bps,
+        JobsError::InvalidMarketParams
+    );
+    require!(
+        params.timeout_client_bps <= pool.max_reward_bps,
+        JobsError::InvalidMarketParams
+    );
+    require!(
+        params.min_stake >= pool.min_stake,
+        JobsError::InvalidMarketParams
+    );
+    crate::check_mint(&ctx.accounts.mint.to_account_info())?;
+    let market = &mut ctx.accounts.market;
+    market.set_inner(Market {
+        creator: ctx.accounts.creator.key(),
+        model: ctx.accounts.model.key(),
+        model_id: ctx.accounts.model.model_id,
+        mint: ctx.accounts.mint.key(),
+        token_program: ctx.accounts.token_program.key(),
+        pool: pool.key(),
+        treasury_token: ctx.accounts.treasury_token.key(),
+        params,
+        next_job_id: 0,
+        queue_head: 0,
+        jobs_finalized: 0,
+        jobs_slashed: 0,
+        jobs_expired: 0,
+        jobs_cancelled: 0,
+        bump: ctx.bumps.market,
+        _reserved: [0; 32],
+    });
+    cinder_common::emit_event!(MarketCreated {
+        market: market.key(),
+        creator: market.creator,
+        model_id: market.model_id,
+        mint: market.mint,
+        params,
+    });
+    Ok(())
+}
+
+#[derive(Accounts)]
+pub struct UpdateMarket<'info> {
+    /// The market creator. Signs.
+    pub creator: Signer<'info>,
+    #[account(
+        mut,
+        seeds = [MARKET_SEED, market.model.as_ref(), market.mint.as_ref(), market.creator.as_ref()],
+        bump = market.bump,
+        has_one = creator @ JobsError::NotMarketCreator,
+        has_one = pool,
+    )]
+    pub market: Box<Account<'info, Market>>,
+    pub pool: Box<Account<'info, StakePool>>,
+}
+
+/// New parameters apply to jobs posted afterwards; every job keeps its own snapshot.
+pub fn update_market(ctx: Context<UpdateMarket>, params: MarketParams) -> Result<()> {
+    params.validate()?;
+    let pool = &ctx.accounts.pool;
+    require!(
+        params.challenger_reward_bps <= pool.max_reward_bps,
+        JobsError::InvalidMarketParams
+    );
+    require!(
+        params.timeout_client_bps <= pool.max_reward_bps,
+        JobsError::InvalidMarketParams
+    );
+    let market = &mut ctx.accounts.market;
+    let old = market.params;
+    market.params = params;
+    cinder_common::emit_event!(MarketUpdated {
+        market: market.key(),
+        old_params: old,
+        new_params: params
+    });
+    Ok(())
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ProviderArgs {
+    pub endpoint: String,
+    pub x25519_pubkey: [u8; 32],
+    pub models: Vec<[u8; 32]>,
+}
+
+impl ProviderArgs {
+    fn validate(&self) -> Result<()> {
+        require!(
+            self.endpoint.len() <= MAX_ENDPOINT_LEN as usize,
+            JobsError::StringTooLong
+        );
+        require!(
+            self.models.len() <= MAX_PROVIDER_MODELS as usize,
+            JobsError::TooManyModels
+        );
+        Ok(())
+    }
+}
+
+#[derive(Accounts)]
+pub struct RegisterProvider<'info> {
+    /// The provider's key (also its staking key). Signs and pays.
+    #[account(mut)]
+    pub authority: Signer<'info>,
+    #[account(
+        init,
+        payer = authority,
+        space = 8 + Provider::INIT_SPACE,
+        seeds = [PROVIDER_SEED, authority.key().as_ref()],
+        bump,
+    )]
+    pub provider: Box<Account<'info, Provider>>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn register_provider(ctx: Context<RegisterProvider>, args: ProviderArgs) -> Result<()> {
+    args.validate()?;
+    let now = Clock::get()?.unix_timestamp;
+    let p = &mut ctx.accounts.provider;
+    p.set_inner(Provider {
+        authority: ctx.accounts.authority.key(),
+        endpoint: args.endpoint.clone(),
+        x25519_pubkey: args.x25519_pubkey,
+        models: args.models.clone(),
+        jobs_claimed: 0,
+        jobs_completed: 0,
+        jobs_failed: 0,
+        jobs_slashed: 0,
+        registered_at: now,
+        bump: ctx.bumps.provider,
+    });
+    cinder_common::emit_event!(ProviderRegistered {
+        provider: p.key(),
+        authority: p.authority,
+        endpoint: args.endpoint,
+        models: args.models,
+    });
+    Ok(())
+}
+
+#[derive(Accounts)]
+pub struct UpdateProvider<'info> {
+    /// The provider's key. Signs.
+    pub authority: Signer<'info>,
+    #[account(mut, seeds = [PROVIDER_SEED, authority.key().as_ref()], bump = provider.bump, has_one = authority)]
+    pub provider: Box<Account<'info, Provider>>,
+}
+
+pub fn update_provider(ctx: Context<UpdateProvider>, args: ProviderArgs) -> Result<()> {
+    args.validate()?;
+    let p = &mut ctx.accounts.provider;
+    p.endpoint = args.endpoint.clone();
+    p.x25519_pubkey = args.x25519_pubkey;
+    p.models = args.models.clone();
+    cinder_common::emit_event!(ProviderRegistered {
+        provider: p.key(),
+        authority: p.authority,
+        endpoint: args.endpoint,
+        models: args.models,
+    });
+    Ok(())
+}

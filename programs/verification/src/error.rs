@@ -1,0 +1,52 @@
+use anchor_lang::prelude::*;
+
+/// Verification errors. Append-only: never reorder or remove a variant (the codes are part of the ABI).
+#[error_code]
+pub enum VerificationError {
+    #[msg("Only the provider assigned to the job may submit its result")]
+    NotAssignedProvider,
+    #[msg("The job's result deadline has passed")]
+    DeadlinePassed,
+    #[msg("The job is not in the state this instruction needs")]
+    InvalidJobStatus,
+    #[msg("The challenge window has closed")]
+    ChallengeWindowClosed,
+    #[msg("The challenge window is still open")]
+    ChallengeWindowOpen,
+    #[msg("The provider cannot challenge its own result")]
+    ProviderCannotChallenge,
+    #[msg("The stake is below the market minimum")]
+    InsufficientStake,
+    #[msg("The named slot is not a recent slot in the SlotHashes sysvar")]
+    StaleRandomnessSlot,
+    #[msg("Not enough eligible verifiers for a quorum")]
+    NotEnoughVerifiers,
+    #[msg("A quorum candidate account does not match the derived selection")]
+    InvalidQuorumCandidate,
+    #[msg("The signer is not a member of this dispute's quorum")]
+    NotQuorumMember,
+    #[msg("The commit phase has ended")]
+    CommitPhaseOver,
+    #[msg("The reveal phase is not open")]
+    RevealPhaseNotOpen,
+    #[msg("This member already committed a vote")]
+    AlreadyCommitted,
+    #[msg("No committed vote to reveal, or already revealed")]
+    NothingToReveal,
+    #[msg("The revealed vote and salt do not match the commitment")]
+    VoteMismatch,
+    #[msg("A vote must be VOTE_RESULT_CORRECT or VOTE_RESULT_WRONG")]
+    InvalidVote,
+    #[msg("Voting has not ended and not every member has revealed")]
+    VotingNotOver,
+    #[msg("The dispute is already resolved")]
+    AlreadyResolved,
+    #[msg("The dispute is not resolved yet")]
+    NotResolved,
+    #[msg("This member's vote is already settled")]
+    AlreadySettled,
+    #[msg("The account does not belong to this dispute")]
+    WrongDisputeAccount,
+    #[msg("Arithmetic overflow")]
+    ArithmeticOverflow,
+}

@@ -1,0 +1,108 @@
+//! # Cinder verification
+//!
+//! Result commitments, the challenge window, disputes decided by a randomly drawn quorum of
+//! staked verifiers with commit-reveal voting, and settlement. It drives the jobs program through
+//! its verification-gated instructions (signed by this program's `[VERIFICATION_AUTHORITY_SEED]`
+//! PDA), holds challenge bonds in escrows it controls, and penalises voters through the staking
+//! program (where its PDA is a pool authority). No admin decides anything here.
+//!
+//! ```text
+//!  Claimed ──submit_result──▶ Submitted ──(window over)── finalize_job ──▶ provider paid
+//!                                 │
+//!                          challenge_result (bond; quorum drawn)
+//!                                 ▼
+//!                   commit_vote* ▶ reveal_vote* ▶ resolve_dispute ──▶ ProviderWrong: client refunded,
+//!                                                      │                provider slashed, bond back
+//!                                                      ├──▶ ProviderRight: provider paid + bond
+//!                                                      └──▶ NoQuorum: result stands, bond back
+//!                   settle_vote (per member): non-revealers and the losing side lose vote_penalty;
+//!                   the last one closes the dispute (rent → challenger).
+//! ```
+//!
+//! ## Authorities
+//! * **provider** (the job's assigned provider): `submit_result`, at or before the deadline.
+//! * **registered verifiers** (stake ≥ the market minimum): `challenge_result` (not on their own
+//!   jobs); drawn quorum members vote.
+//! * **anyone**: `finalize_job` after the window, `resolve_dispute` after voting, `settle_vote`.
+
+use anchor_lang::prelude::*;
+
+pub mod constants;
+pub mod error;
+pub mod events;
+pub mod instructions;
+pub mod state;
+
+pub use constants::*;
+pub use error::VerificationError;
+pub use events::*;
+use instructions::*;
+pub use state::*;
+
+declare_id!("8JjD4AxrzLC2hVZi4E6cTC4JShFZfhdfdGBWtXAY9U3E");
+
+/// This program's signing PDA.
+pub fn verification_authority() -> Pubkey {
+    Pubkey::find_program_address(&[VERIFICATION_AUTHORITY_SEED], &ID).0
+}
+
+/// The bond escrow of a job's dispute: `escrow::[ESCROW_SEED, verification_authority, job]`.
+pub fn bond_escrow(job: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(
+        &[
+            cinder_escrow::ESCROW_SEED,
+            verification_authority().as_ref(),
+            job.as_ref(),
+        ],
+        &cinder_escrow::ID,
+    )
+    .0
+}
+
+#[program]
+pub mod cinder_verification {
+    use super::*;
+
+    /// A staked verifier joins a market's verifier set (the pool quorums are drawn from).
+    pub fn register_verifier(ctx: Context<RegisterVerifier>) -> Result<()> {
+        instructions::result::register_verifier(ctx)
+    }
+
+    /// The assigned provider posts its result commitment; the challenge window starts.
+    pub fn submit_result(ctx: Context<SubmitResult>, args: SubmitResultArgs) -> Result<()> {
+        instructions::result::submit_result(ctx, args)
+    }
+
+    /// Anyone, after an unchallenged window: pay the provider.
+    pub fn finalize_job(ctx: Context<FinalizeJob>) -> Result<()> {
+        instructions::result::finalize_job(ctx)
+    }
+
+    /// A registered verifier disputes a result within the window, with a bond.
+    pub fn challenge_result<'info>(
+        ctx: Context<'info, ChallengeResult<'info>>,
+        args: ChallengeResultArgs,
+    ) -> Result<()> {
+        instructions::challenge::challenge_result(ctx, args)
+    }
+
+    /// A quorum member commits `sha256(VOTE_TAG ‖ dispute ‖ voter ‖ vote ‖ salt)`.
+    pub fn commit_vote(ctx: Context<Vote>, commitment: [u8; 32]) -> Result<()> {
+        instructions::vote::commit_vote(ctx, commitment)
+    }
+
+    /// A quorum member reveals its vote and salt.
+    pub fn reveal_vote(ctx: Context<Vote>, vote: u8, salt: [u8; 32]) -> Result<()> {
+        instructions::vote::reveal_vote(ctx, vote, salt)
+    }
+
+    /// Anyone, after voting: apply the majority (or the no-quorum rule).
+    pub fn resolve_dispute(ctx: Context<ResolveDispute>) -> Result<()> {
+        instructions::resolve::resolve_dispute(ctx)
+    }
+
+    /// Anyone, after resolution: apply one member's vote penalty; the last closes the dispute.
+    pub fn settle_vote(ctx: Context<SettleVote>) -> Result<()> {
+        instructions::resolve::settle_vote(ctx)
+    }
+}
