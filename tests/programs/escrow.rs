@@ -1,9 +1,7 @@
 //! Escrow program: round trips under both token programs, the mint policy, and every rejection.
 #![allow(deprecated)]
 use anchor_lang::{error::ErrorCode as Anchor, prelude::Pubkey};
-use cinder_escrow::{
-    Escrow, EscrowClosed, EscrowError as E, EscrowOpened, EscrowRefunded, EscrowReleased,
-};
+use cinder_escrow::{Escrow, EscrowClosed, EscrowError as E, EscrowOpened, EscrowRefunded, EscrowReleased};
 use cinder_sdk::escrow::{self as sdk, EscrowKeys};
 use cinder_test_caller::Which;
 use cinder_tests::{caller, one_event, ExtensionType, Fixture, TokenKind};
@@ -28,13 +26,7 @@ async fn setup_with(token: TokenKind, extensions: &[ExtensionType]) -> Setup {
     fx.watch(keys.escrow);
     fx.watch(keys.vault);
     fx.watch(depositor.pubkey());
-    Setup {
-        fx,
-        mint,
-        depositor,
-        depositor_ta,
-        keys,
-    }
+    Setup { fx, mint, depositor, depositor_ta, keys }
 }
 
 async fn setup(token: TokenKind) -> Setup {
@@ -55,16 +47,9 @@ impl Setup {
         if self.fx.exists(self.keys.escrow).await {
             let e: Escrow = self.fx.anchor_account(self.keys.escrow).await;
             assert_eq!(e.released + e.refunded + e.balance(), e.deposited);
-            assert_eq!(
-                self.fx.balance(self.keys.vault).await,
-                e.balance() + stray,
-                "vault == escrow balance"
-            );
+            assert_eq!(self.fx.balance(self.keys.vault).await, e.balance() + stray, "vault == escrow balance");
         } else {
-            assert!(
-                !self.fx.exists(self.keys.vault).await,
-                "no vault without its escrow"
-            );
+            assert!(!self.fx.exists(self.keys.vault).await, "no vault without its escrow");
         }
         let vault = self.keys.vault;
         self.fx.assert_supply_conserved(self.mint, &[vault]).await;
@@ -81,18 +66,10 @@ async fn round_trip(token: TokenKind) {
     let ev: EscrowOpened = one_event(&logs);
     assert_eq!(
         (ev.escrow, ev.controller, ev.depositor, ev.amount),
-        (
-            s.keys.escrow,
-            Which::Trusted.address(),
-            s.depositor.pubkey(),
-            1_000
-        )
+        (s.keys.escrow, Which::Trusted.address(), s.depositor.pubkey(), 1_000)
     );
     let e: Escrow = s.fx.anchor_account(s.keys.escrow).await;
-    assert_eq!(
-        (e.deposited, e.released, e.refunded, e.mint, e.token_program),
-        (1_000, 0, 0, s.mint, token.id())
-    );
+    assert_eq!((e.deposited, e.released, e.refunded, e.mint, e.token_program), (1_000, 0, 0, s.mint, token.id()));
     assert_eq!(e.rent_payer, s.depositor.pubkey());
     assert_eq!(s.fx.balance(s.depositor_ta).await, FUNDED - 1_000);
     s.check_invariants(0).await;
@@ -102,14 +79,8 @@ async fn round_trip(token: TokenKind) {
     let ix = caller::release_escrow(Which::Trusted, &s.keys, &[alice_ta, bob_ta], vec![300, 200]);
     let logs = s.fx.send_ok(&[ix], &[]).await;
     let ev: EscrowReleased = one_event(&logs);
-    assert_eq!(
-        (ev.recipients, ev.amounts, ev.remaining),
-        (vec![alice_ta, bob_ta], vec![300, 200], 500)
-    );
-    assert_eq!(
-        (s.fx.balance(alice_ta).await, s.fx.balance(bob_ta).await),
-        (300, 200)
-    );
+    assert_eq!((ev.recipients, ev.amounts, ev.remaining), (vec![alice_ta, bob_ta], vec![300, 200], 500));
+    assert_eq!((s.fx.balance(alice_ta).await, s.fx.balance(bob_ta).await), (300, 200));
     s.check_invariants(0).await;
 
     let ix = caller::refund_escrow(Which::Trusted, &s.keys, s.depositor_ta);
@@ -125,11 +96,7 @@ async fn round_trip(token: TokenKind) {
     let logs = s.fx.send_ok(&[ix], &[&stranger]).await;
     let ev: EscrowClosed = one_event(&logs);
     assert_eq!((ev.rent_returned, ev.stray_swept), (rent_locked, 0));
-    assert_eq!(
-        s.fx.lamports(s.depositor.pubkey()).await,
-        payer_lamports,
-        "all rent back to the payer"
-    );
+    assert_eq!(s.fx.lamports(s.depositor.pubkey()).await, payer_lamports, "all rent back to the payer");
     assert!(!s.fx.exists(s.keys.escrow).await && !s.fx.exists(s.keys.vault).await);
     s.check_invariants(0).await;
 }
@@ -146,14 +113,9 @@ async fn escrow_round_trip_token_2022() {
 
 #[tokio::test]
 async fn escrow_accepts_token_2022_mint_with_allowed_extensions() {
-    let mut s = setup_with(
-        TokenKind::Token2022,
-        &[
-            ExtensionType::MintCloseAuthority,
-            ExtensionType::InterestBearingConfig,
-        ],
-    )
-    .await;
+    let mut s =
+        setup_with(TokenKind::Token2022, &[ExtensionType::MintCloseAuthority, ExtensionType::InterestBearingConfig])
+            .await;
     s.open(10).await;
     assert_eq!(s.fx.balance(s.keys.vault).await, 10);
     s.check_invariants(0).await;
@@ -178,11 +140,7 @@ async fn close_escrow_sweeps_stray_tokens_to_the_depositor() {
     )
     .await;
     let logs =
-        s.fx.send_ok(
-            &[sdk::close_escrow(&s.keys, d, d, Some(s.depositor_ta))],
-            &[&s.depositor.insecure_clone()],
-        )
-        .await;
+        s.fx.send_ok(&[sdk::close_escrow(&s.keys, d, d, Some(s.depositor_ta))], &[&s.depositor.insecure_clone()]).await;
     assert_eq!(one_event::<EscrowClosed>(&logs).stray_swept, 5);
     assert_eq!(s.fx.balance(s.depositor_ta).await, FUNDED + 5);
     s.check_invariants(0).await;
@@ -195,8 +153,7 @@ async fn open_escrow_rejects_zero_amount() {
     let mut s = setup(TokenKind::Spl).await;
     let d = s.depositor.pubkey();
     let ix = caller::open_escrow(Which::Trusted, &s.keys, d, d, s.depositor_ta, 0);
-    s.fx.send_err(&[ix], &[&s.depositor.insecure_clone()], E::ZeroAmount)
-        .await;
+    s.fx.send_err(&[ix], &[&s.depositor.insecure_clone()], E::ZeroAmount).await;
     assert!(!s.fx.exists(s.keys.escrow).await);
     assert_eq!(s.fx.balance(s.depositor_ta).await, FUNDED);
 }
@@ -205,12 +162,7 @@ async fn rejects_mint_extension(ext: ExtensionType) {
     let mut s = setup_with(TokenKind::Token2022, &[ext]).await;
     let d = s.depositor.pubkey();
     let ix = caller::open_escrow(Which::Trusted, &s.keys, d, d, s.depositor_ta, 10);
-    s.fx.send_err(
-        &[ix],
-        &[&s.depositor.insecure_clone()],
-        E::UnsupportedMintExtension,
-    )
-    .await;
+    s.fx.send_err(&[ix], &[&s.depositor.insecure_clone()], E::UnsupportedMintExtension).await;
     assert_eq!(s.fx.balance(s.depositor_ta).await, FUNDED);
     assert!(!s.fx.exists(s.keys.escrow).await);
 }
@@ -237,19 +189,10 @@ async fn open_escrow_rejects_squatting_without_controller_signature() {
     let mut s = setup(TokenKind::Spl).await;
     let d = s.depositor.pubkey();
     let mut ix = sdk::open_escrow(&s.keys, d, d, s.depositor_ta, 10);
-    for m in ix
-        .accounts
-        .iter_mut()
-        .filter(|m| m.pubkey == s.keys.controller)
-    {
+    for m in ix.accounts.iter_mut().filter(|m| m.pubkey == s.keys.controller) {
         m.is_signer = false;
     }
-    s.fx.send_err(
-        &[ix],
-        &[&s.depositor.insecure_clone()],
-        Anchor::AccountNotSigner,
-    )
-    .await;
+    s.fx.send_err(&[ix], &[&s.depositor.insecure_clone()], Anchor::AccountNotSigner).await;
     assert!(!s.fx.exists(s.keys.escrow).await);
 }
 
@@ -261,9 +204,7 @@ async fn open_escrow_rejects_reinitialisation() {
     let d = s.depositor.pubkey();
     let ix = caller::open_escrow(Which::Trusted, &s.keys, d, d, s.depositor_ta, 99);
     // `init` on an existing account is refused inside the system program (not a program error).
-    let code =
-        s.fx.send_err_code(&[ix], &[&s.depositor.insecure_clone()])
-            .await;
+    let code = s.fx.send_err_code(&[ix], &[&s.depositor.insecure_clone()]).await;
     assert_eq!(code, None);
     assert_eq!(s.fx.anchor_account::<Escrow>(s.keys.escrow).await, before);
 }
@@ -274,12 +215,7 @@ async fn open_escrow_rejects_token_account_of_another_owner() {
     let (_victim, victim_ta) = s.fx.funded_wallet(s.mint, 500).await;
     let d = s.depositor.pubkey();
     let ix = caller::open_escrow(Which::Trusted, &s.keys, d, d, victim_ta, 10);
-    s.fx.send_err(
-        &[ix],
-        &[&s.depositor.insecure_clone()],
-        Anchor::ConstraintTokenOwner,
-    )
-    .await;
+    s.fx.send_err(&[ix], &[&s.depositor.insecure_clone()], Anchor::ConstraintTokenOwner).await;
     assert_eq!(s.fx.balance(victim_ta).await, 500);
 }
 
@@ -287,18 +223,11 @@ async fn open_escrow_rejects_token_account_of_another_owner() {
 async fn open_escrow_rejects_token_account_of_another_mint() {
     let mut s = setup(TokenKind::Spl).await;
     let other_mint = s.fx.create_mint(6, &[]).await;
-    let other_ta =
-        s.fx.create_token_account(other_mint, s.depositor.pubkey())
-            .await;
+    let other_ta = s.fx.create_token_account(other_mint, s.depositor.pubkey()).await;
     s.fx.mint_to(other_mint, other_ta, 50).await;
     let d = s.depositor.pubkey();
     let ix = caller::open_escrow(Which::Trusted, &s.keys, d, d, other_ta, 10);
-    s.fx.send_err(
-        &[ix],
-        &[&s.depositor.insecure_clone()],
-        Anchor::ConstraintTokenMint,
-    )
-    .await;
+    s.fx.send_err(&[ix], &[&s.depositor.insecure_clone()], Anchor::ConstraintTokenMint).await;
 }
 
 #[tokio::test]
@@ -308,21 +237,11 @@ async fn open_escrow_rejects_fake_token_program() {
     keys.token_program = cinder_test_caller::ID; // an executable program that is not a token program
     let d = s.depositor.pubkey();
     let ix = caller::open_escrow(Which::Trusted, &keys, d, d, s.depositor_ta, 10);
-    s.fx.send_err(
-        &[ix],
-        &[&s.depositor.insecure_clone()],
-        Anchor::InvalidProgramId,
-    )
-    .await;
+    s.fx.send_err(&[ix], &[&s.depositor.insecure_clone()], Anchor::InvalidProgramId).await;
     s.open(100).await;
     let mut ix = sdk::close_escrow(&s.keys, d, d, None);
     ix.accounts.last_mut().unwrap().pubkey = cinder_test_caller::ID;
-    s.fx.send_err(
-        &[ix],
-        &[&s.depositor.insecure_clone()],
-        Anchor::InvalidProgramId,
-    )
-    .await;
+    s.fx.send_err(&[ix], &[&s.depositor.insecure_clone()], Anchor::InvalidProgramId).await;
 }
 
 // ---------------------------------------------------------------- rejections: release_escrow
@@ -335,8 +254,7 @@ async fn release_escrow_rejects_random_signer_as_controller() {
     let mut keys = s.keys;
     keys.controller = mallory.pubkey();
     let ix = sdk::release_escrow(&keys, &[mallory_ta], vec![100]);
-    s.fx.send_err(&[ix], &[&mallory], Anchor::ConstraintSeeds)
-        .await;
+    s.fx.send_err(&[ix], &[&mallory], Anchor::ConstraintSeeds).await;
     assert_eq!(s.fx.balance(s.keys.vault).await, 100);
 }
 
@@ -356,8 +274,7 @@ async fn release_escrow_rejects_more_than_the_balance() {
     s.open(100).await;
     let (_a, a_ta) = s.fx.funded_wallet(s.mint, 0).await;
     let ix = caller::release_escrow(Which::Trusted, &s.keys, &[a_ta, a_ta], vec![60, 41]);
-    s.fx.send_err(&[ix], &[], E::InsufficientEscrowBalance)
-        .await;
+    s.fx.send_err(&[ix], &[], E::InsufficientEscrowBalance).await;
     s.check_invariants(0).await;
 }
 
@@ -366,9 +283,7 @@ async fn release_escrow_rejects_recipient_of_another_mint() {
     let mut s = setup(TokenKind::Spl).await;
     s.open(100).await;
     let other_mint = s.fx.create_mint(6, &[]).await;
-    let other_ta =
-        s.fx.create_token_account(other_mint, s.depositor.pubkey())
-            .await;
+    let other_ta = s.fx.create_token_account(other_mint, s.depositor.pubkey()).await;
     let ix = caller::release_escrow(Which::Trusted, &s.keys, &[other_ta], vec![10]);
     s.fx.send_err(&[ix], &[], E::InvalidRecipient).await;
 }
@@ -413,12 +328,7 @@ async fn release_escrow_rejects_type_cosplay_and_foreign_owned_copies() {
     let mut k = s.keys;
     k.escrow = fake;
     s.fx.send_err(
-        &[caller::release_escrow(
-            Which::Trusted,
-            &k,
-            &[a_ta],
-            vec![100],
-        )],
+        &[caller::release_escrow(Which::Trusted, &k, &[a_ta], vec![100])],
         &[],
         Anchor::AccountOwnedByWrongProgram,
     )
@@ -430,12 +340,7 @@ async fn release_escrow_rejects_type_cosplay_and_foreign_owned_copies() {
     s.fx.set_raw_account(fake2, cinder_escrow::ID, cosplay);
     k.escrow = fake2;
     s.fx.send_err(
-        &[caller::release_escrow(
-            Which::Trusted,
-            &k,
-            &[a_ta],
-            vec![100],
-        )],
+        &[caller::release_escrow(Which::Trusted, &k, &[a_ta], vec![100])],
         &[],
         Anchor::AccountDiscriminatorMismatch,
     )
@@ -451,8 +356,7 @@ async fn refund_escrow_rejects_token_account_not_owned_by_depositor() {
     s.open(100).await;
     let (_m, mallory_ta) = s.fx.funded_wallet(s.mint, 0).await;
     let ix = caller::refund_escrow(Which::Trusted, &s.keys, mallory_ta);
-    s.fx.send_err(&[ix], &[], Anchor::ConstraintTokenOwner)
-        .await;
+    s.fx.send_err(&[ix], &[], Anchor::ConstraintTokenOwner).await;
     s.check_invariants(0).await;
 }
 
@@ -460,33 +364,11 @@ async fn refund_escrow_rejects_token_account_not_owned_by_depositor() {
 async fn refund_escrow_rejects_second_refund_and_release_after_refund() {
     let mut s = setup(TokenKind::Spl).await;
     s.open(100).await;
-    s.fx.send_ok(
-        &[caller::refund_escrow(
-            Which::Trusted,
-            &s.keys,
-            s.depositor_ta,
-        )],
-        &[],
-    )
-    .await;
-    s.fx.send_err(
-        &[caller::refund_escrow(
-            Which::Trusted,
-            &s.keys,
-            s.depositor_ta,
-        )],
-        &[],
-        E::NothingToRefund,
-    )
-    .await;
+    s.fx.send_ok(&[caller::refund_escrow(Which::Trusted, &s.keys, s.depositor_ta)], &[]).await;
+    s.fx.send_err(&[caller::refund_escrow(Which::Trusted, &s.keys, s.depositor_ta)], &[], E::NothingToRefund).await;
     let (_a, a_ta) = s.fx.funded_wallet(s.mint, 0).await;
     s.fx.send_err(
-        &[caller::release_escrow(
-            Which::Trusted,
-            &s.keys,
-            &[a_ta],
-            vec![1],
-        )],
+        &[caller::release_escrow(Which::Trusted, &s.keys, &[a_ta], vec![1])],
         &[],
         E::InsufficientEscrowBalance,
     )
@@ -519,18 +401,9 @@ async fn close_escrow_rejects_non_empty_escrow() {
 async fn close_escrow_rejects_rent_destination_other_than_payer() {
     let mut s = setup(TokenKind::Spl).await;
     s.open(100).await;
-    s.fx.send_ok(
-        &[caller::refund_escrow(
-            Which::Trusted,
-            &s.keys,
-            s.depositor_ta,
-        )],
-        &[],
-    )
-    .await;
+    s.fx.send_ok(&[caller::refund_escrow(Which::Trusted, &s.keys, s.depositor_ta)], &[]).await;
     let mallory = s.fx.wallet(10_000_000).await;
     s.fx.watch(mallory.pubkey());
     let ix = sdk::close_escrow(&s.keys, mallory.pubkey(), mallory.pubkey(), None);
-    s.fx.send_err(&[ix], &[&mallory], Anchor::ConstraintHasOne)
-        .await;
+    s.fx.send_err(&[ix], &[&mallory], Anchor::ConstraintHasOne).await;
 }

@@ -1,3 +1,4 @@
 //! One integration-test binary: every program runs natively under solana-program-test.
 mod escrow;
+mod lifecycle;
 mod staking;

@@ -17,9 +17,7 @@ fn main() -> ExitCode {
     let check = std::env::args().any(|a| a == "--check");
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let root = root.canonicalize().unwrap_or(root);
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     // SAFETY: single-threaded at this point; the variables are read by the child cargo processes.
     unsafe {
         std::env::set_var("CARGO_TARGET_DIR", target.join("idl"));
@@ -33,11 +31,7 @@ fn main() -> ExitCode {
     for (dir, name) in PROGRAMS {
         let path = root.join("programs").join(dir);
         eprintln!("building IDL of {name} …");
-        let idl = match anchor_lang_idl::build::IdlBuilder::new()
-            .program_path(path)
-            .skip_lint(true)
-            .build()
-        {
+        let idl = match anchor_lang_idl::build::IdlBuilder::new().program_path(path).skip_lint(true).build() {
             Ok(idl) => idl,
             Err(e) => {
                 eprintln!("error: building the IDL of {name} failed: {e:#}");
@@ -58,9 +52,7 @@ fn main() -> ExitCode {
                 stale.push(file.display().to_string());
             }
         } else if current != json {
-            if let Err(e) =
-                std::fs::create_dir_all(root.join("idl")).and_then(|_| std::fs::write(&file, json))
-            {
+            if let Err(e) = std::fs::create_dir_all(root.join("idl")).and_then(|_| std::fs::write(&file, json)) {
                 eprintln!("error: writing {}: {e}", file.display());
                 return ExitCode::FAILURE;
             }
@@ -70,10 +62,7 @@ fn main() -> ExitCode {
         }
     }
     if !stale.is_empty() {
-        eprintln!(
-            "error: stale IDL (run `cargo run -p cinder-idl` and commit): {}",
-            stale.join(", ")
-        );
+        eprintln!("error: stale IDL (run `cargo run -p cinder-idl` and commit): {}", stale.join(", "));
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS

@@ -45,12 +45,7 @@ pub struct BenchReport {
 /// Peak resident set size (VmHWM) of this process in KiB, on Linux.
 pub fn peak_rss_kib() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    s.lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
+    s.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// User + system CPU time of this process (all threads), from /proc/self/stat (USER_HZ = 100).
@@ -68,10 +63,7 @@ pub fn bench(dir: &Path, dtype: DType, threads: Option<usize>, tokens: u32) -> R
     let t0 = Instant::now();
     let model = Model::load(dir, dtype, threads)?;
     let load = t0.elapsed();
-    let req = GenerationRequest {
-        prompt: Prompt::Text(BENCH_PROMPT.into()),
-        params: SamplingParams::greedy(tokens),
-    };
+    let req = GenerationRequest { prompt: Prompt::Text(BENCH_PROMPT.into()), params: SamplingParams::greedy(tokens) };
     let cpu0 = process_cpu_time();
     let t1 = Instant::now();
     let out = model.generate_inner(&req, true, &mut |_, _| {})?;
@@ -114,30 +106,14 @@ impl BenchReport {
             ("load (hashing files)", ms(self.load_hash)),
             ("prompt tokens", self.prompt_tokens.to_string()),
             ("prefill", ms(self.prefill)),
-            (
-                "prefill tok/s",
-                format!(
-                    "{:.1}",
-                    self.prompt_tokens as f64 / self.prefill.as_secs_f64().max(1e-9)
-                ),
-            ),
+            ("prefill tok/s", format!("{:.1}", self.prompt_tokens as f64 / self.prefill.as_secs_f64().max(1e-9))),
             ("generated tokens", self.decode_tokens.to_string()),
-            (
-                "decode tok/s",
-                format!("{:.1}", self.decode_tokens_per_sec()),
-            ),
+            ("decode tok/s", format!("{:.1}", self.decode_tokens_per_sec())),
             (
                 "peak memory (VmHWM)",
-                self.peak_rss_kib
-                    .map(|k| format!("{:.1} MiB", k as f64 / 1024.0))
-                    .unwrap_or_else(|| "n/a".into()),
+                self.peak_rss_kib.map(|k| format!("{:.1} MiB", k as f64 / 1024.0)).unwrap_or_else(|| "n/a".into()),
             ),
-            (
-                "CPU time / wall time",
-                self.cpu_per_wall
-                    .map(|r| format!("{r:.2}"))
-                    .unwrap_or_else(|| "n/a".into()),
-            ),
+            ("CPU time / wall time", self.cpu_per_wall.map(|r| format!("{r:.2}")).unwrap_or_else(|| "n/a".into())),
             ("output hash", self.output_hash.clone()),
         ];
         let mut s = String::new();

@@ -129,9 +129,7 @@ fn put_ids(buf: &mut Vec<u8>, ids: &[u32]) {
 
 /// The exact bytes hashed by [`commitment`].
 pub fn commitment_preimage(c: &CommitmentInput) -> Vec<u8> {
-    let mut b = Vec::with_capacity(
-        256 + 4 * (c.prompt_token_ids.len() + c.output_token_ids.len()) + c.engine_id.len(),
-    );
+    let mut b = Vec::with_capacity(256 + 4 * (c.prompt_token_ids.len() + c.output_token_ids.len()) + c.engine_id.len());
     put_bytes(&mut b, COMMITMENT_TAG.as_bytes());
     b.extend_from_slice(&c.job_key);
     b.extend_from_slice(&c.provider_key);

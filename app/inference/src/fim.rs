@@ -31,10 +31,8 @@ pub struct FimTokens {
     pub middle: u32,
 }
 
-const FAMILIES: [[&str; 3]; 2] = [
-    ["<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"],
-    ["<fim_prefix>", "<fim_suffix>", "<fim_middle>"],
-];
+const FAMILIES: [[&str; 3]; 2] =
+    [["<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"], ["<fim_prefix>", "<fim_suffix>", "<fim_middle>"]];
 
 /// The FIM tokens of `tokenizer`, if it defines a complete family.
 pub fn detect_fim(tokenizer: &Tokenizer) -> Option<FimTokens> {
@@ -49,10 +47,7 @@ pub fn detect_fim(tokenizer: &Tokenizer) -> Option<FimTokens> {
 
 /// Encodes `text` without special tokens.
 pub fn encode_plain(tokenizer: &Tokenizer, text: &str) -> Result<Vec<u32>> {
-    tokenizer
-        .encode(text, false)
-        .map(|e| e.get_ids().to_vec())
-        .map_err(|e| Error::Tokenizer(e.to_string()))
+    tokenizer.encode(text, false).map(|e| e.get_ids().to_vec()).map_err(|e| Error::Tokenizer(e.to_string()))
 }
 
 /// PSM fill-in-the-middle prompt token ids (see the module docs).

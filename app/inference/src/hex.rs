@@ -25,9 +25,7 @@ pub fn decode(s: &str) -> Option<Vec<u8>> {
         b'A'..=b'F' => Some(c - b'A' + 10),
         _ => None,
     };
-    s.chunks(2)
-        .map(|p| Some((nib(p[0])? << 4) | nib(p[1])?))
-        .collect()
+    s.chunks(2).map(|p| Some((nib(p[0])? << 4) | nib(p[1])?)).collect()
 }
 
 const B58: &[u8; 58] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
@@ -79,9 +77,7 @@ pub fn base58_decode(s: &str) -> Option<Vec<u8>> {
 pub fn parse_key(s: &str) -> Result<[u8; 32]> {
     let s = s.trim();
     let bytes = if s.len() == 64 { decode(s) } else { None }.or_else(|| base58_decode(s));
-    bytes
-        .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
-        .ok_or_else(|| Error::InvalidKey(s.to_string()))
+    bytes.and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok()).ok_or_else(|| Error::InvalidKey(s.to_string()))
 }
 
 #[cfg(test)]
@@ -91,19 +87,10 @@ mod tests {
     #[test]
     fn base58_round_trip_and_known_value() {
         // The system program id is 32 zero bytes.
-        assert_eq!(
-            base58_encode(&[0u8; 32]),
-            "11111111111111111111111111111111"
-        );
-        assert_eq!(
-            parse_key("11111111111111111111111111111111").unwrap(),
-            [0u8; 32]
-        );
+        assert_eq!(base58_encode(&[0u8; 32]), "11111111111111111111111111111111");
+        assert_eq!(parse_key("11111111111111111111111111111111").unwrap(), [0u8; 32]);
         let k = parse_key("BQjcHqsMcAqWurefJvJazUsUZxSVFveaMrDkDctFM8Tx").unwrap();
-        assert_eq!(
-            base58_encode(&k),
-            "BQjcHqsMcAqWurefJvJazUsUZxSVFveaMrDkDctFM8Tx"
-        );
+        assert_eq!(base58_encode(&k), "BQjcHqsMcAqWurefJvJazUsUZxSVFveaMrDkDctFM8Tx");
         assert_eq!(parse_key(&encode(&k)).unwrap(), k);
         assert!(parse_key("not a key!").is_err());
         assert!(parse_key("abcd").is_err());

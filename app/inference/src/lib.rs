@@ -28,9 +28,7 @@ pub mod sampling;
 pub mod testmodel;
 pub mod types;
 
-pub use commitment::{
-    commitment, commitment_preimage, output_hash, CommitmentInput, COMMITMENT_TAG, OUTPUT_HASH_TAG,
-};
+pub use commitment::{commitment, commitment_preimage, output_hash, CommitmentInput, COMMITMENT_TAG, OUTPUT_HASH_TAG};
 pub use error::{Error, Result};
 pub use fim::{detect_fim, fim_prompt, FimTokens};
 pub use model::{GenerationOutput, GenerationRequest, GenerationStats, LoadTimings, Model, Prompt};

@@ -1,9 +1,8 @@
 //! `cinder-infer`: command-line front end of the Cinder inference engine.
 
 use cinder_inference::{
-    bench, commitment, hex, make_test_model, model_id_of_dir, output_hash, Architecture,
-    CommitmentInput, DType, GenerationRequest, Model, Prompt, SamplingParams, TestModelSize,
-    ENGINE_ID, ENGINE_VERSION,
+    bench, commitment, hex, make_test_model, model_id_of_dir, output_hash, Architecture, CommitmentInput, DType,
+    GenerationRequest, Model, Prompt, SamplingParams, TestModelSize, ENGINE_ID, ENGINE_VERSION,
 };
 use clap::{Parser, Subcommand};
 use std::io::{IsTerminal, Write};
@@ -11,11 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "cinder-infer",
-    version,
-    about = "Deterministic LLM inference for Cinder"
-)]
+#[command(name = "cinder-infer", version, about = "Deterministic LLM inference for Cinder")]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -116,10 +111,9 @@ fn run(args: RunArgs) -> cinder_inference::Result<()> {
     let provider = key(&args.provider)?;
     let prompt = match (args.prompt, args.fim_prefix, args.fim_suffix) {
         (Some(p), None, None) => Prompt::Text(p),
-        (None, prefix, suffix) if prefix.is_some() || suffix.is_some() => Prompt::Fim {
-            prefix: prefix.unwrap_or_default(),
-            suffix: suffix.unwrap_or_default(),
-        },
+        (None, prefix, suffix) if prefix.is_some() || suffix.is_some() => {
+            Prompt::Fim { prefix: prefix.unwrap_or_default(), suffix: suffix.unwrap_or_default() }
+        }
         _ => {
             return Err(cinder_inference::Error::InvalidParams(
                 "give either --prompt or --fim-prefix/--fim-suffix".into(),
@@ -142,10 +136,7 @@ fn run(args: RunArgs) -> cinder_inference::Result<()> {
     let max = params.max_tokens;
     let mut progress = |n: usize, _tok: u32| {
         if tty {
-            progress_line(&format!(
-                "generating {n}/{max} ({:.0}%)",
-                100.0 * n as f64 / max as f64
-            ));
+            progress_line(&format!("generating {n}/{max} ({:.0}%)", 100.0 * n as f64 / max as f64));
         }
     };
     let out = model.generate_with_progress(&GenerationRequest { prompt, params }, &mut progress)?;
@@ -185,11 +176,7 @@ fn run(args: RunArgs) -> cinder_inference::Result<()> {
         println!("---");
         println!("model_id:      {}", hex::encode(&model.model_id()));
         println!("finish_reason: {}", out.finish_reason.as_str());
-        println!(
-            "tokens:        {} prompt, {} output",
-            out.prompt_token_ids.len(),
-            out.output_token_ids.len()
-        );
+        println!("tokens:        {} prompt, {} output", out.prompt_token_ids.len(), out.output_token_ids.len());
         println!("output_hash:   {}", hex::encode(&oh));
         println!("commitment:    {}", hex::encode(&c));
     }
@@ -198,12 +185,7 @@ fn run(args: RunArgs) -> cinder_inference::Result<()> {
 
 fn real_main(cli: Cli) -> cinder_inference::Result<()> {
     match cli.cmd {
-        Cmd::MakeTestModel {
-            arch,
-            seed,
-            out,
-            size,
-        } => {
+        Cmd::MakeTestModel { arch, seed, out, size } => {
             let arch: Architecture = arch.parse()?;
             let size: TestModelSize = size.parse()?;
             let id = make_test_model(arch, seed, size, &out)?;
@@ -216,12 +198,7 @@ fn real_main(cli: Cli) -> cinder_inference::Result<()> {
             }
             println!("{}", hex::encode(&model_id_of_dir(&model)?));
         }
-        Cmd::Bench {
-            model,
-            dtype,
-            threads,
-            tokens,
-        } => {
+        Cmd::Bench { model, dtype, threads, tokens } => {
             let dtype: DType = dtype.parse()?;
             let r = bench::bench(&model, dtype, threads, tokens)?;
             print!("{}", r.table());

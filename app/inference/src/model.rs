@@ -97,10 +97,7 @@ pub struct LoadTimings {
 }
 
 enum Net {
-    Llama {
-        model: llama::Llama,
-        pristine_cache: llama::Cache,
-    },
+    Llama { model: llama::Llama, pristine_cache: llama::Cache },
     Qwen2(qwen2::ModelForCausalLM),
 }
 
@@ -153,10 +150,7 @@ struct Dims {
 
 impl Dims {
     fn validate(&self, path: &Path) -> Result<()> {
-        let bad = |msg: String| Error::BadConfig {
-            path: path.to_path_buf(),
-            msg,
-        };
+        let bad = |msg: String| Error::BadConfig { path: path.to_path_buf(), msg };
         let d = self;
         for (name, v) in [
             ("hidden_size", d.hidden),
@@ -230,29 +224,18 @@ fn detect_architecture(v: &serde_json::Value, path: &Path) -> Result<Architectur
     if let Some(mt) = v.get("model_type").and_then(|m| m.as_str()) {
         return mt.parse();
     }
-    if let Some(a) = v
-        .get("architectures")
-        .and_then(|a| a.as_array())
-        .and_then(|a| a.first())
-        .and_then(|a| a.as_str())
+    if let Some(a) = v.get("architectures").and_then(|a| a.as_array()).and_then(|a| a.first()).and_then(|a| a.as_str())
     {
         return a.parse();
     }
-    Err(Error::BadConfig {
-        path: path.to_path_buf(),
-        msg: "neither model_type nor architectures is set".into(),
-    })
+    Err(Error::BadConfig { path: path.to_path_buf(), msg: "neither model_type nor architectures is set".into() })
 }
 
 /// Token ids in a config's `eos_token_id` (a number or an array of numbers).
 fn eos_ids(v: &serde_json::Value) -> Vec<u32> {
     match v.get("eos_token_id") {
         Some(serde_json::Value::Number(n)) => n.as_u64().map(|x| x as u32).into_iter().collect(),
-        Some(serde_json::Value::Array(a)) => a
-            .iter()
-            .filter_map(|x| x.as_u64())
-            .map(|x| x as u32)
-            .collect(),
+        Some(serde_json::Value::Array(a)) => a.iter().filter_map(|x| x.as_u64()).map(|x| x as u32).collect(),
         _ => Vec::new(),
     }
 }
@@ -262,34 +245,24 @@ fn read_json(path: &Path) -> Result<serde_json::Value> {
         std::io::ErrorKind::NotFound => Error::MissingFile(path.to_path_buf()),
         _ => Error::io(path, e),
     })?;
-    serde_json::from_str(&text).map_err(|e| Error::BadConfig {
-        path: path.to_path_buf(),
-        msg: e.to_string(),
-    })
+    serde_json::from_str(&text).map_err(|e| Error::BadConfig { path: path.to_path_buf(), msg: e.to_string() })
 }
 
 /// Tensor name -> (dtype, shape) from a safetensors header, with basic sanity checks.
 fn read_safetensors_header(path: &Path) -> Result<BTreeMap<String, (String, Vec<usize>)>> {
-    let bad = |msg: String| Error::BadWeights {
-        path: path.to_path_buf(),
-        msg,
-    };
+    let bad = |msg: String| Error::BadWeights { path: path.to_path_buf(), msg };
     let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let file_len = f.metadata().map_err(|e| Error::io(path, e))?.len();
     let mut len8 = [0u8; 8];
-    f.read_exact(&mut len8)
-        .map_err(|_| bad("file shorter than the 8-byte header length".into()))?;
+    f.read_exact(&mut len8).map_err(|_| bad("file shorter than the 8-byte header length".into()))?;
     let n = u64::from_le_bytes(len8);
     if n > 100 << 20 || 8 + n > file_len {
         return Err(bad(format!("header length {n} does not fit the file")));
     }
     let mut header = vec![0u8; n as usize];
     f.read_exact(&mut header).map_err(|e| Error::io(path, e))?;
-    let v: serde_json::Value =
-        serde_json::from_slice(&header).map_err(|e| bad(format!("header is not JSON: {e}")))?;
-    let obj = v
-        .as_object()
-        .ok_or_else(|| bad("header is not an object".into()))?;
+    let v: serde_json::Value = serde_json::from_slice(&header).map_err(|e| bad(format!("header is not JSON: {e}")))?;
+    let obj = v.as_object().ok_or_else(|| bad("header is not an object".into()))?;
     let data_len = file_len - 8 - n;
     let mut out = BTreeMap::new();
     for (name, info) in obj {
@@ -328,9 +301,7 @@ fn read_safetensors_header(path: &Path) -> Result<BTreeMap<String, (String, Vec<
         }
         if let (Some(e), Some(numel)) = (elem, numel) {
             if numel.checked_mul(e) != Some(offs[1] - offs[0]) {
-                return Err(bad(format!(
-                    "tensor {name}: byte size disagrees with its shape"
-                )));
+                return Err(bad(format!("tensor {name}: byte size disagrees with its shape")));
             }
         }
         out.insert(name.clone(), (dtype, shape));
@@ -373,18 +344,14 @@ impl Model {
         let config_path = dir.join("config.json");
         let config = read_json(&config_path)?;
         let arch = detect_architecture(&config, &config_path)?;
-        let bad_config = |e: serde_json::Error| Error::BadConfig {
-            path: config_path.clone(),
-            msg: e.to_string(),
-        };
+        let bad_config = |e: serde_json::Error| Error::BadConfig { path: config_path.clone(), msg: e.to_string() };
         enum Parsed {
             Llama(llama::Config),
             Qwen2(qwen2::Config),
         }
         let (parsed, dims, tied) = match arch {
             Architecture::Llama => {
-                let lc: llama::LlamaConfig =
-                    serde_json::from_value(config.clone()).map_err(bad_config)?;
+                let lc: llama::LlamaConfig = serde_json::from_value(config.clone()).map_err(bad_config)?;
                 let cfg = lc.into_config(false);
                 let dims = Dims {
                     hidden: cfg.hidden_size,
@@ -399,8 +366,7 @@ impl Model {
                 (Parsed::Llama(cfg), dims, tied)
             }
             Architecture::Qwen2 => {
-                let cfg: qwen2::Config =
-                    serde_json::from_value(config.clone()).map_err(bad_config)?;
+                let cfg: qwen2::Config = serde_json::from_value(config.clone()).map_err(bad_config)?;
                 let dims = Dims {
                     hidden: cfg.hidden_size,
                     intermediate: cfg.intermediate_size,
@@ -419,9 +385,7 @@ impl Model {
             if hd as usize != dims.hidden / dims.heads {
                 return Err(Error::BadConfig {
                     path: config_path,
-                    msg: format!(
-                        "head_dim {hd} != hidden_size / num_attention_heads is not supported"
-                    ),
+                    msg: format!("head_dim {hd} != hidden_size / num_attention_heads is not supported"),
                 });
             }
         }
@@ -435,18 +399,14 @@ impl Model {
         eos.dedup();
 
         let tok_path = dir.join("tokenizer.json");
-        let tokenizer = Tokenizer::from_file(&tok_path).map_err(|e| Error::BadTokenizer {
-            path: tok_path.clone(),
-            msg: e.to_string(),
-        })?;
+        let tokenizer = Tokenizer::from_file(&tok_path)
+            .map_err(|e| Error::BadTokenizer { path: tok_path.clone(), msg: e.to_string() })?;
         let fim = detect_fim(&tokenizer);
 
         // Validate every weight header against the config before candle sees the files
         // (candle's llama loader unwraps per-layer errors).
-        let weight_files: Vec<PathBuf> = model_files(&dir)?
-            .into_iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "safetensors"))
-            .collect();
+        let weight_files: Vec<PathBuf> =
+            model_files(&dir)?.into_iter().filter(|p| p.extension().is_some_and(|e| e == "safetensors")).collect();
         let mut tensors: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
         for wf in &weight_files {
             for (name, info) in read_safetensors_header(wf)? {
@@ -464,26 +424,16 @@ impl Model {
                 None => {}
                 Some((dt, found)) => {
                     if !matches!(dt.as_str(), "F32" | "F16" | "BF16") {
-                        return Err(Error::UnsupportedDtype(format!(
-                            "{dt} (weights of tensor {name})"
-                        )));
+                        return Err(Error::UnsupportedDtype(format!("{dt} (weights of tensor {name})")));
                     }
                     if *found != shape {
-                        return Err(Error::ShapeMismatch {
-                            name,
-                            expected: shape,
-                            found: found.clone(),
-                        });
+                        return Err(Error::ShapeMismatch { name, expected: shape, found: found.clone() });
                     }
                 }
             }
         }
 
-        let threads = threads.unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        });
+        let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
         if threads == 0 {
             return Err(Error::InvalidParams("threads must be at least 1".into()));
         }
@@ -498,8 +448,7 @@ impl Model {
             catch_unwind(AssertUnwindSafe(|| -> Result<Net> {
                 // SAFETY: the files are memory-mapped read-only; like every mmap loader we
                 // require that they are not modified while the model is alive.
-                let vb =
-                    unsafe { VarBuilder::from_mmaped_safetensors(&weight_files, cdtype, &device)? };
+                let vb = unsafe { VarBuilder::from_mmaped_safetensors(&weight_files, cdtype, &device)? };
                 Ok(match parsed {
                     Parsed::Llama(cfg) => Net::Llama {
                         model: llama::Llama::load(vb, &cfg)?,
@@ -624,9 +573,7 @@ impl Model {
 
     /// Decodes ids to text, skipping special tokens.
     pub fn decode(&self, ids: &[u32]) -> Result<String> {
-        self.tokenizer
-            .decode(ids, true)
-            .map_err(|e| Error::Tokenizer(e.to_string()))
+        self.tokenizer.decode(ids, true).map_err(|e| Error::Tokenizer(e.to_string()))
     }
 
     /// Runs a generation (see the module docs for the exact procedure).
@@ -656,14 +603,8 @@ impl Model {
         if prompt_ids.is_empty() {
             return Err(Error::EmptyPrompt);
         }
-        if let Some(&id) = prompt_ids
-            .iter()
-            .find(|&&id| id as usize >= self.vocab_size)
-        {
-            return Err(Error::TokenOutOfRange {
-                id,
-                vocab: self.vocab_size,
-            });
+        if let Some(&id) = prompt_ids.iter().find(|&&id| id as usize >= self.vocab_size) {
+            return Err(Error::TokenOutOfRange { id, vocab: self.vocab_size });
         }
         if prompt_ids.len() + params.max_tokens as usize > self.context {
             return Err(Error::ContextTooLong {
@@ -676,12 +617,9 @@ impl Model {
         let mut guard = self.net.lock().unwrap_or_else(|p| p.into_inner());
         let net: &mut Net = &mut guard;
         let ran = self.pool.install(|| {
-            catch_unwind(AssertUnwindSafe(|| {
-                self.decode_loop(net, &prompt_ids, &params, ignore_eos, progress)
-            }))
+            catch_unwind(AssertUnwindSafe(|| self.decode_loop(net, &prompt_ids, &params, ignore_eos, progress)))
         });
-        let (output, finish_reason, stats) =
-            ran.map_err(|p| Error::Internal(panic_message(p)))??;
+        let (output, finish_reason, stats) = ran.map_err(|p| Error::Internal(panic_message(p)))??;
         drop(guard);
         tracing::debug!(
             prompt_tokens = prompt_ids.len(),
@@ -692,13 +630,7 @@ impl Model {
             "generation finished"
         );
         let text = self.decode(&output)?;
-        Ok(GenerationOutput {
-            prompt_token_ids: prompt_ids,
-            output_token_ids: output,
-            text,
-            finish_reason,
-            stats,
-        })
+        Ok(GenerationOutput { prompt_token_ids: prompt_ids, output_token_ids: output, text, finish_reason, stats })
     }
 
     fn decode_loop(
@@ -714,10 +646,7 @@ impl Model {
             Qwen2(&'a mut qwen2::ModelForCausalLM),
         }
         let mut run = match net {
-            Net::Llama {
-                model,
-                pristine_cache,
-            } => Run::Llama(model, pristine_cache.clone()),
+            Net::Llama { model, pristine_cache } => Run::Llama(model, pristine_cache.clone()),
             Net::Qwen2(m) => {
                 m.clear_kv_cache();
                 Run::Qwen2(m)
@@ -729,15 +658,9 @@ impl Model {
                 Run::Llama(model, cache) => model.forward(&input, pos, cache)?,
                 Run::Qwen2(m) => m.forward(&input, pos)?,
             };
-            Ok(logits
-                .flatten_all()?
-                .to_dtype(candle_core::DType::F32)?
-                .to_vec1::<f32>()?)
+            Ok(logits.flatten_all()?.to_dtype(candle_core::DType::F32)?.to_vec1::<f32>()?)
         };
-        let mut stats = GenerationStats {
-            threads: rayon::current_num_threads(),
-            ..Default::default()
-        };
+        let mut stats = GenerationStats { threads: rayon::current_num_threads(), ..Default::default() };
         let t0 = Instant::now();
         let mut logits = forward(prompt, 0)?;
         stats.prefill = t0.elapsed();

@@ -43,10 +43,7 @@ pub fn model_files(dir: &Path) -> Result<Vec<PathBuf>> {
             continue; // non-UTF-8 names can never be one of ours
         };
         let is_weight = name.ends_with(".safetensors");
-        let wanted = is_weight
-            || name == "config.json"
-            || name == "tokenizer.json"
-            || name == "generation_config.json";
+        let wanted = is_weight || name == "config.json" || name == "tokenizer.json" || name == "generation_config.json";
         if !wanted {
             continue;
         }
@@ -55,10 +52,7 @@ pub fn model_files(dir: &Path) -> Result<Vec<PathBuf>> {
             continue;
         }
         if name.contains('\n') {
-            return Err(Error::BadWeights {
-                path: entry.path(),
-                msg: "file name contains a newline".into(),
-            });
+            return Err(Error::BadWeights { path: entry.path(), msg: "file name contains a newline".into() });
         }
         weights += usize::from(is_weight);
         names.push(name);
@@ -95,10 +89,7 @@ pub fn model_manifest(dir: &Path) -> Result<String> {
     let mut manifest = format!("{MODEL_MANIFEST_TAG}\n");
     for path in model_files(dir)? {
         let digest = sha256_file(&path)?;
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         manifest.push_str(&crate::hex::encode(&digest));
         manifest.push_str("  ");
         manifest.push_str(name);

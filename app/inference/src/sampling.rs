@@ -40,23 +40,14 @@ pub struct SamplingParams {
 
 impl Default for SamplingParams {
     fn default() -> Self {
-        Self {
-            max_tokens: 64,
-            temperature: 0.0,
-            top_k: 0,
-            top_p: 1.0,
-            seed: 0,
-        }
+        Self { max_tokens: 64, temperature: 0.0, top_k: 0, top_p: 1.0, seed: 0 }
     }
 }
 
 impl SamplingParams {
     /// Greedy decoding of at most `max_tokens` tokens.
     pub fn greedy(max_tokens: u32) -> Self {
-        Self {
-            max_tokens,
-            ..Self::default()
-        }
+        Self { max_tokens, ..Self::default() }
     }
 
     /// Rejects out-of-range values with [`Error::InvalidParams`].
@@ -65,16 +56,10 @@ impl SamplingParams {
             return Err(Error::InvalidParams("max_tokens must be at least 1".into()));
         }
         if !self.temperature.is_finite() || self.temperature < 0.0 {
-            return Err(Error::InvalidParams(format!(
-                "temperature must be finite and >= 0, got {}",
-                self.temperature
-            )));
+            return Err(Error::InvalidParams(format!("temperature must be finite and >= 0, got {}", self.temperature)));
         }
         if !self.top_p.is_finite() || self.top_p <= 0.0 || self.top_p > 1.0 {
-            return Err(Error::InvalidParams(format!(
-                "top_p must be in (0, 1], got {}",
-                self.top_p
-            )));
+            return Err(Error::InvalidParams(format!("top_p must be in (0, 1], got {}", self.top_p)));
         }
         Ok(())
     }
@@ -102,12 +87,8 @@ pub fn select_token(logits: &[f32], params: &SamplingParams, rng: &mut SplitMix6
     }
 
     let t = params.temperature as f64;
-    let mut cand: Vec<(u32, f64)> = logits
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| l.is_finite())
-        .map(|(i, &l)| (i as u32, l as f64 / t))
-        .collect();
+    let mut cand: Vec<(u32, f64)> =
+        logits.iter().enumerate().filter(|(_, l)| l.is_finite()).map(|(i, &l)| (i as u32, l as f64 / t)).collect();
     if cand.is_empty() {
         return Err(Error::NoFiniteLogit);
     }
@@ -149,13 +130,7 @@ mod tests {
     use super::*;
 
     fn p(temperature: f32, top_k: u32, top_p: f32) -> SamplingParams {
-        SamplingParams {
-            max_tokens: 1,
-            temperature,
-            top_k,
-            top_p,
-            seed: 0,
-        }
+        SamplingParams { max_tokens: 1, temperature, top_k, top_p, seed: 0 }
     }
 
     #[test]
@@ -171,14 +146,8 @@ mod tests {
     fn no_finite_logit_is_an_error() {
         let mut r = SplitMix64::new(0);
         let logits = [f32::NAN, f32::NEG_INFINITY];
-        assert!(matches!(
-            select_token(&logits, &p(0.0, 0, 1.0), &mut r),
-            Err(Error::NoFiniteLogit)
-        ));
-        assert!(matches!(
-            select_token(&logits, &p(1.0, 0, 1.0), &mut r),
-            Err(Error::NoFiniteLogit)
-        ));
+        assert!(matches!(select_token(&logits, &p(0.0, 0, 1.0), &mut r), Err(Error::NoFiniteLogit)));
+        assert!(matches!(select_token(&logits, &p(1.0, 0, 1.0), &mut r), Err(Error::NoFiniteLogit)));
     }
 
     #[test]
@@ -204,9 +173,7 @@ mod tests {
         let logits = [1.0, 1.0, 1.0, 1.0];
         let draw = |seed| {
             let mut r = SplitMix64::new(seed);
-            (0..64)
-                .map(|_| select_token(&logits, &p(1.0, 0, 1.0), &mut r).unwrap())
-                .collect::<Vec<_>>()
+            (0..64).map(|_| select_token(&logits, &p(1.0, 0, 1.0), &mut r).unwrap()).collect::<Vec<_>>()
         };
         assert_eq!(draw(7), draw(7));
         assert_ne!(draw(7), draw(8));
@@ -216,17 +183,8 @@ mod tests {
 
     #[test]
     fn validation_rejects_bad_values() {
-        for bad in [
-            p(f32::NAN, 0, 1.0),
-            p(-1.0, 0, 1.0),
-            p(1.0, 0, 0.0),
-            p(1.0, 0, 1.5),
-            SamplingParams::greedy(0),
-        ] {
-            assert!(
-                matches!(bad.validate(), Err(Error::InvalidParams(_))),
-                "{bad:?}"
-            );
+        for bad in [p(f32::NAN, 0, 1.0), p(-1.0, 0, 1.0), p(1.0, 0, 0.0), p(1.0, 0, 1.5), SamplingParams::greedy(0)] {
+            assert!(matches!(bad.validate(), Err(Error::InvalidParams(_))), "{bad:?}");
         }
         assert!(p(0.8, 40, 0.95).validate().is_ok());
     }

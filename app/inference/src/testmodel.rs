@@ -117,9 +117,7 @@ impl FromStr for TestModelSize {
             "tiny" => Ok(TestModelSize::Tiny),
             "small" => Ok(TestModelSize::Small),
             "40m" | "40M" => Ok(TestModelSize::M40),
-            _ => Err(Error::InvalidParams(format!(
-                "unknown test model size {s:?} (tiny, small, 40m)"
-            ))),
+            _ => Err(Error::InvalidParams(format!("unknown test model size {s:?} (tiny, small, 40m)"))),
         }
     }
 }
@@ -139,8 +137,7 @@ fn byte_symbols() -> [char; 256] {
     let mut table = ['\0'; 256];
     let mut n = 0u32;
     for b in 0..256u32 {
-        let printable =
-            (33..=126).contains(&b) || (161..=172).contains(&b) || (174..=255).contains(&b);
+        let printable = (33..=126).contains(&b) || (161..=172).contains(&b) || (174..=255).contains(&b);
         let c = if printable {
             b
         } else {
@@ -161,7 +158,8 @@ struct Bpe {
 /// Llama 3 pre-tokenizer split pattern.
 const LLAMA3_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 /// Qwen2 pre-tokenizer split pattern (single digits).
-const QWEN2_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+const QWEN2_PATTERN: &str =
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
 /// The pre-tokenizer of the real model families: a regex split (with look-ahead, so it needs
 /// fancy-regex) followed by the byte-level mapping.
@@ -186,21 +184,14 @@ fn train_bpe(arch: Architecture) -> Result<&'static Bpe> {
     if let Some(b) = cell.get() {
         return Ok(b);
     }
-    use tokenizers::{
-        OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer, PreTokenizerWrapper,
-    };
-    let pre: PreTokenizerWrapper = serde_json::from_value(pre_tokenizer_json(arch))
-        .map_err(|e| Error::Tokenizer(e.to_string()))?;
+    use tokenizers::{OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer, PreTokenizerWrapper};
+    let pre: PreTokenizerWrapper =
+        serde_json::from_value(pre_tokenizer_json(arch)).map_err(|e| Error::Tokenizer(e.to_string()))?;
     let mut pts = PreTokenizedString::from(CORPUS);
-    pre.pre_tokenize(&mut pts)
-        .map_err(|e| Error::Tokenizer(e.to_string()))?;
+    pre.pre_tokenize(&mut pts).map_err(|e| Error::Tokenizer(e.to_string()))?;
     let table = byte_symbols();
     let mut symbols: Vec<String> = table.iter().map(|c| c.to_string()).collect();
-    let index: HashMap<char, u32> = table
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| (c, i as u32))
-        .collect();
+    let index: HashMap<char, u32> = table.iter().enumerate().map(|(i, &c)| (c, i as u32)).collect();
     let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
     let splits = pts.get_splits(OffsetReferential::Original, OffsetType::Byte);
     for (piece, _, _) in &splits {
@@ -208,21 +199,10 @@ fn train_bpe(arch: Architecture) -> Result<&'static Bpe> {
     }
     let mut words: Vec<(Vec<u32>, u64)> = counts
         .into_iter()
-        .map(|(w, n)| {
-            (
-                w.chars()
-                    .map(|c| index.get(&c).copied().unwrap_or(0))
-                    .collect(),
-                n,
-            )
-        })
+        .map(|(w, n)| (w.chars().map(|c| index.get(&c).copied().unwrap_or(0)).collect(), n))
         .collect();
     let mut merges = Vec::new();
-    let mut existing: HashMap<String, u32> = symbols
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.clone(), i as u32))
-        .collect();
+    let mut existing: HashMap<String, u32> = symbols.iter().enumerate().map(|(i, s)| (s.clone(), i as u32)).collect();
     while merges.len() < MERGES {
         let mut pairs: HashMap<(u32, u32), u64> = HashMap::new();
         for (w, n) in &words {
@@ -231,8 +211,7 @@ fn train_bpe(arch: Architecture) -> Result<&'static Bpe> {
             }
         }
         // Most frequent; ties to the smallest (left, right).
-        let Some((&best, &count)) = pairs.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-        else {
+        let Some((&best, &count)) = pairs.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))) else {
             break;
         };
         if count < 2 {
@@ -327,12 +306,7 @@ fn tokenizer_json(arch: Architecture) -> Result<(String, Vec<u32>, usize)> {
     let merges: Vec<Value> = bpe
         .merges
         .iter()
-        .map(|&(a, b)| {
-            json!(format!(
-                "{} {}",
-                bpe.symbols[a as usize], bpe.symbols[b as usize]
-            ))
-        })
+        .map(|&(a, b)| json!(format!("{} {}", bpe.symbols[a as usize], bpe.symbols[b as usize])))
         .collect();
     let base = bpe.symbols.len() as u32;
     let specials = special_tokens(arch);
@@ -406,15 +380,9 @@ fn shape(size: TestModelSize, tokenizer_vocab: usize) -> Shape {
             context: 512,
             vocab: tokenizer_vocab,
         },
-        TestModelSize::M40 => Shape {
-            hidden: 512,
-            intermediate: 1536,
-            layers: 10,
-            heads: 8,
-            kv_heads: 4,
-            context: 2048,
-            vocab: 8192,
-        },
+        TestModelSize::M40 => {
+            Shape { hidden: 512, intermediate: 1536, layers: 10, heads: 8, kv_heads: 4, context: 2048, vocab: 8192 }
+        }
     }
 }
 
@@ -480,41 +448,23 @@ fn tensor_shapes(arch: Architecture, s: &Shape) -> BTreeMap<String, Vec<usize>> 
             t.insert(format!("{p}.self_attn.k_proj.bias"), vec![kv]);
             t.insert(format!("{p}.self_attn.v_proj.bias"), vec![kv]);
         }
-        t.insert(
-            format!("{p}.mlp.gate_proj.weight"),
-            vec![s.intermediate, s.hidden],
-        );
-        t.insert(
-            format!("{p}.mlp.up_proj.weight"),
-            vec![s.intermediate, s.hidden],
-        );
-        t.insert(
-            format!("{p}.mlp.down_proj.weight"),
-            vec![s.hidden, s.intermediate],
-        );
+        t.insert(format!("{p}.mlp.gate_proj.weight"), vec![s.intermediate, s.hidden]);
+        t.insert(format!("{p}.mlp.up_proj.weight"), vec![s.intermediate, s.hidden]);
+        t.insert(format!("{p}.mlp.down_proj.weight"), vec![s.hidden, s.intermediate]);
         t.insert(format!("{p}.input_layernorm.weight"), vec![s.hidden]);
-        t.insert(
-            format!("{p}.post_attention_layernorm.weight"),
-            vec![s.hidden],
-        );
+        t.insert(format!("{p}.post_attention_layernorm.weight"), vec![s.hidden]);
     }
     t
 }
 
 /// Writes a safetensors file of F32 tensors given in name order.
-pub fn write_safetensors(
-    path: &Path,
-    tensors: &BTreeMap<String, (Vec<usize>, Vec<f32>)>,
-) -> Result<()> {
+pub fn write_safetensors(path: &Path, tensors: &BTreeMap<String, (Vec<usize>, Vec<f32>)>) -> Result<()> {
     let mut header = serde_json::Map::new();
     header.insert("__metadata__".into(), json!({"format": "pt"}));
     let mut offset = 0usize;
     for (name, (shape, data)) in tensors {
         let end = offset + data.len() * 4;
-        header.insert(
-            name.clone(),
-            json!({"dtype": "F32", "shape": shape, "data_offsets": [offset, end]}),
-        );
+        header.insert(name.clone(), json!({"dtype": "F32", "shape": shape, "data_offsets": [offset, end]}));
         offset = end;
     }
     let mut h = String::new();
@@ -538,12 +488,7 @@ pub fn write_safetensors(
 }
 
 /// Writes a test model into `out` (created if needed) and returns its model id.
-pub fn make_test_model(
-    arch: Architecture,
-    seed: u64,
-    size: TestModelSize,
-    out: &Path,
-) -> Result<[u8; 32]> {
+pub fn make_test_model(arch: Architecture, seed: u64, size: TestModelSize, out: &Path) -> Result<[u8; 32]> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let (tok_json, special_ids, tok_vocab) = tokenizer_json(arch)?;
     let s = shape(size, tok_vocab);
@@ -561,11 +506,7 @@ pub fn make_test_model(
         let data: Vec<f32> = if name.ends_with("norm.weight") {
             vec![1.0; n]
         } else {
-            let a = if name.ends_with(".bias") {
-                0.02f32
-            } else {
-                (3.0f32 / shape[shape.len() - 1] as f32).sqrt()
-            };
+            let a = if name.ends_with(".bias") { 0.02f32 } else { (3.0f32 / shape[shape.len() - 1] as f32).sqrt() };
             (0..n).map(|_| (2.0 * rng.next_f32() - 1.0) * a).collect()
         };
         tensors.insert(name, (shape, data));

@@ -2,9 +2,8 @@
 //! Every test asserts outcomes (ids, hashes, error variants), never timings.
 
 use cinder_inference::{
-    commitment, commitment_preimage, hex, make_test_model, model_id_of_dir, output_hash,
-    Architecture, CommitmentInput, DType, Error, FinishReason, GenerationOutput, GenerationRequest,
-    Model, Prompt, SamplingParams, TestModelSize,
+    commitment, commitment_preimage, hex, make_test_model, model_id_of_dir, output_hash, Architecture, CommitmentInput,
+    DType, Error, FinishReason, GenerationOutput, GenerationRequest, Model, Prompt, SamplingParams, TestModelSize,
 };
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,10 +14,8 @@ const PROVIDER: [u8; 32] = [9; 32];
 /// Pinned model ids of the default tiny test models (seed 0). A change here means the generator
 /// (tokenizer training, weight drawing or file layout) changed: every published test model id
 /// changes with it, so update deliberately.
-const TINY_LLAMA_SEED0_ID: &str =
-    "07bee58c262785184d49a6bdd19da886a7c14124c65f3e0ec34c2240c671ada6";
-const TINY_QWEN2_SEED0_ID: &str =
-    "50bdc1f3bee2ef7510992cd297213eb0cd85a3452a702f30a6485d691e4d79cc";
+const TINY_LLAMA_SEED0_ID: &str = "07bee58c262785184d49a6bdd19da886a7c14124c65f3e0ec34c2240c671ada6";
+const TINY_QWEN2_SEED0_ID: &str = "50bdc1f3bee2ef7510992cd297213eb0cd85a3452a702f30a6485d691e4d79cc";
 
 fn scratch(name: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -61,22 +58,11 @@ fn copy_dir(from: &Path, name: &str) -> PathBuf {
 }
 
 fn sampled(seed: u64) -> SamplingParams {
-    SamplingParams {
-        max_tokens: 24,
-        temperature: 0.9,
-        top_k: 50,
-        top_p: 0.95,
-        seed,
-    }
+    SamplingParams { max_tokens: 24, temperature: 0.9, top_k: 50, top_p: 0.95, seed }
 }
 
 fn gen(model: &Model, prompt: &str, params: SamplingParams) -> GenerationOutput {
-    model
-        .generate(&GenerationRequest {
-            prompt: Prompt::Text(prompt.into()),
-            params,
-        })
-        .unwrap()
+    model.generate(&GenerationRequest { prompt: Prompt::Text(prompt.into()), params }).unwrap()
 }
 
 fn commit(
@@ -104,20 +90,13 @@ fn generator_is_byte_identical() {
         let a = tiny(arch, 42);
         let b = tiny(arch, 42);
         for f in ["config.json", "tokenizer.json", "model.safetensors"] {
-            assert_eq!(
-                std::fs::read(a.join(f)).unwrap(),
-                std::fs::read(b.join(f)).unwrap(),
-                "{arch} {f}"
-            );
+            assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{arch} {f}");
         }
         assert_eq!(model_id_of_dir(&a).unwrap(), model_id_of_dir(&b).unwrap());
         let c = tiny(arch, 43);
         assert_ne!(model_id_of_dir(&a).unwrap(), model_id_of_dir(&c).unwrap());
         // Same tokenizer for every seed; different weights.
-        assert_eq!(
-            std::fs::read(a.join("tokenizer.json")).unwrap(),
-            std::fs::read(c.join("tokenizer.json")).unwrap()
-        );
+        assert_eq!(std::fs::read(a.join("tokenizer.json")).unwrap(), std::fs::read(c.join("tokenizer.json")).unwrap());
     }
 }
 
@@ -125,14 +104,8 @@ fn generator_is_byte_identical() {
 fn tiny_model_ids_are_pinned() {
     let llama = tiny(Architecture::Llama, 0);
     let qwen = tiny(Architecture::Qwen2, 0);
-    assert_eq!(
-        hex::encode(&model_id_of_dir(&llama).unwrap()),
-        TINY_LLAMA_SEED0_ID
-    );
-    assert_eq!(
-        hex::encode(&model_id_of_dir(&qwen).unwrap()),
-        TINY_QWEN2_SEED0_ID
-    );
+    assert_eq!(hex::encode(&model_id_of_dir(&llama).unwrap()), TINY_LLAMA_SEED0_ID);
+    assert_eq!(hex::encode(&model_id_of_dir(&qwen).unwrap()), TINY_QWEN2_SEED0_ID);
 }
 
 #[test]
@@ -199,10 +172,7 @@ fn identical_with_multithreaded_kernels() {
             assert!(a.prompt_token_ids.len() * 256 * 1024 > 48 * 48 * 256);
             assert_eq!((a.stats.threads, b.stats.threads), (1, 2));
             assert_eq!(a.output_token_ids, b.output_token_ids, "{arch} {params:?}");
-            assert_eq!(
-                commit(&m1, params, &a, JOB, PROVIDER),
-                commit(&m2, params, &b, JOB, PROVIDER)
-            );
+            assert_eq!(commit(&m1, params, &a, JOB, PROVIDER), commit(&m2, params, &b, JOB, PROVIDER));
         }
     }
 }
@@ -251,30 +221,12 @@ fn commitment_changes_with_every_input() {
 
     // Each parameter and the seed.
     let variants = [
-        (
-            "max_tokens",
-            SamplingParams {
-                max_tokens: 23,
-                ..p
-            },
-        ),
-        (
-            "temperature",
-            SamplingParams {
-                temperature: 0.8,
-                ..p
-            },
-        ),
+        ("max_tokens", SamplingParams { max_tokens: 23, ..p }),
+        ("temperature", SamplingParams { temperature: 0.8, ..p }),
         ("top_k", SamplingParams { top_k: 49, ..p }),
         ("top_p", SamplingParams { top_p: 0.9, ..p }),
         ("seed", SamplingParams { seed: 6, ..p }),
-        (
-            "greedy",
-            SamplingParams {
-                temperature: 0.0,
-                ..p
-            },
-        ),
+        ("greedy", SamplingParams { temperature: 0.0, ..p }),
     ];
     for (what, q) in variants {
         let out = gen(&m, "def add(a, b):", q);
@@ -337,18 +289,8 @@ fn commitment_test_vectors() {
     let v: Vectors = serde_json::from_str(text).unwrap();
     assert_eq!(v.vectors.len(), 3);
     for t in v.vectors {
-        assert_eq!(
-            format!("{:08x}", t.temperature.to_bits()),
-            t.temperature_bits,
-            "{}",
-            t.name
-        );
-        assert_eq!(
-            format!("{:08x}", t.top_p.to_bits()),
-            t.top_p_bits,
-            "{}",
-            t.name
-        );
+        assert_eq!(format!("{:08x}", t.temperature.to_bits()), t.temperature_bits, "{}", t.name);
+        assert_eq!(format!("{:08x}", t.top_p.to_bits()), t.top_p_bits, "{}", t.name);
         let input = CommitmentInput {
             job_key: key(&t.job_key),
             provider_key: key(&t.provider_key),
@@ -367,19 +309,9 @@ fn commitment_test_vectors() {
             output_token_ids: t.output_token_ids.clone(),
             finish_reason: t.finish_reason,
         };
-        assert_eq!(
-            commitment_preimage(&input).len(),
-            t.preimage_len,
-            "{}",
-            t.name
-        );
+        assert_eq!(commitment_preimage(&input).len(), t.preimage_len, "{}", t.name);
         assert_eq!(hex::encode(&commitment(&input)), t.commitment, "{}", t.name);
-        assert_eq!(
-            hex::encode(&output_hash(&t.output_token_ids)),
-            t.output_hash,
-            "{}",
-            t.name
-        );
+        assert_eq!(hex::encode(&output_hash(&t.output_token_ids)), t.output_hash, "{}", t.name);
     }
 }
 
@@ -388,9 +320,7 @@ fn fim_prompt_for_qwen_coder_style_tokenizer() {
     let dir = tiny(Architecture::Qwen2, 4);
     let m = Model::load(&dir, DType::F32, Some(1)).unwrap();
     let tok = m.tokenizer();
-    let fim = m
-        .fim_tokens()
-        .expect("qwen2 test tokenizer defines FIM tokens");
+    let fim = m.fim_tokens().expect("qwen2 test tokenizer defines FIM tokens");
     assert_eq!(Some(fim.prefix), tok.token_to_id("<|fim_prefix|>"));
     assert_eq!(Some(fim.suffix), tok.token_to_id("<|fim_suffix|>"));
     assert_eq!(Some(fim.middle), tok.token_to_id("<|fim_middle|>"));
@@ -409,25 +339,16 @@ fn fim_prompt_for_qwen_coder_style_tokenizer() {
     let templ = format!("<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>");
     assert_eq!(ids, enc(&templ));
     // The free function agrees.
-    assert_eq!(
-        ids,
-        cinder_inference::fim_prompt(tok, prefix, suffix).unwrap()
-    );
+    assert_eq!(ids, cinder_inference::fim_prompt(tok, prefix, suffix).unwrap());
 
     // FIM generation is deterministic and uses exactly these prompt ids.
     let req = GenerationRequest {
-        prompt: Prompt::Fim {
-            prefix: prefix.into(),
-            suffix: suffix.into(),
-        },
+        prompt: Prompt::Fim { prefix: prefix.into(), suffix: suffix.into() },
         params: SamplingParams::greedy(8),
     };
     let a = m.generate(&req).unwrap();
     assert_eq!(a.prompt_token_ids, ids);
-    assert_eq!(
-        a.output_token_ids,
-        m.generate(&req).unwrap().output_token_ids
-    );
+    assert_eq!(a.output_token_ids, m.generate(&req).unwrap().output_token_ids);
 
     // The Llama test tokenizer has no FIM tokens.
     let llama = Model::load(tiny(Architecture::Llama, 4), DType::F32, Some(1)).unwrap();
@@ -442,15 +363,9 @@ fn tokenizer_round_trip_and_bos() {
     let ids = llama.prompt_token_ids(&Prompt::Text(text.into())).unwrap();
     let bos = llama.tokenizer().token_to_id("<|begin_of_text|>").unwrap();
     assert_eq!(ids[0], bos);
-    assert!(
-        ids.len() < text.len(),
-        "BPE merges should compress the text"
-    );
+    assert!(ids.len() < text.len(), "BPE merges should compress the text");
     assert_eq!(llama.decode(&ids).unwrap(), text);
-    assert_eq!(
-        llama.eos_token_ids(),
-        &[llama.tokenizer().token_to_id("<|end_of_text|>").unwrap()]
-    );
+    assert_eq!(llama.eos_token_ids(), &[llama.tokenizer().token_to_id("<|end_of_text|>").unwrap()]);
 }
 
 #[test]
@@ -458,22 +373,11 @@ fn stops_at_eos() {
     let dir = tiny(Architecture::Llama, 6);
     let m = Model::load(&dir, DType::F32, Some(1)).unwrap();
     let first = gen(&m, "hello", SamplingParams::greedy(4)).output_token_ids[0];
-    assert_eq!(
-        gen(&m, "hello", SamplingParams::greedy(4)).finish_reason,
-        FinishReason::MaxTokens
-    );
+    assert_eq!(gen(&m, "hello", SamplingParams::greedy(4)).finish_reason, FinishReason::MaxTokens);
     // Declare that token an EOS via generation_config.json: generation stops right after it.
-    std::fs::write(
-        dir.join("generation_config.json"),
-        format!("{{\"eos_token_id\": [{first}]}}"),
-    )
-    .unwrap();
+    std::fs::write(dir.join("generation_config.json"), format!("{{\"eos_token_id\": [{first}]}}")).unwrap();
     let m2 = Model::load(&dir, DType::F32, Some(1)).unwrap();
-    assert_ne!(
-        m2.model_id(),
-        m.model_id(),
-        "generation_config.json is part of the model id"
-    );
+    assert_ne!(m2.model_id(), m.model_id(), "generation_config.json is part of the model id");
     let out = gen(&m2, "hello", SamplingParams::greedy(4));
     assert_eq!(out.output_token_ids, vec![first]);
     assert_eq!(out.finish_reason, FinishReason::Eos);
@@ -488,10 +392,7 @@ fn load_errors_are_named() {
     let good = tiny(Architecture::Llama, 8);
 
     // Missing directory / files.
-    assert!(matches!(
-        load_err(&good.join("nope")),
-        Error::MissingFile(_)
-    ));
+    assert!(matches!(load_err(&good.join("nope")), Error::MissingFile(_)));
     let d = copy_dir(&good, "no-tokenizer");
     std::fs::remove_file(d.join("tokenizer.json")).unwrap();
     assert!(matches!(load_err(&d), Error::MissingFile(p) if p.ends_with("tokenizer.json")));
@@ -540,9 +441,7 @@ fn load_errors_are_named() {
         c.insert("intermediate_size".into(), 256.into());
     });
     match load_err(&d) {
-        Error::ShapeMismatch {
-            expected, found, ..
-        } => {
+        Error::ShapeMismatch { expected, found, .. } => {
             assert_eq!(expected[0], 256);
             assert_eq!(found[0], 128);
         }
@@ -579,14 +478,8 @@ fn load_errors_are_named() {
     assert!(matches!(load_err(&d), Error::BadTokenizer { .. }));
 
     // Unsupported dtype names.
-    assert!(matches!(
-        "int8".parse::<DType>(),
-        Err(Error::UnsupportedDtype(_))
-    ));
-    assert!(matches!(
-        "fp8".parse::<DType>(),
-        Err(Error::UnsupportedDtype(_))
-    ));
+    assert!(matches!("int8".parse::<DType>(), Err(Error::UnsupportedDtype(_))));
+    assert!(matches!("fp8".parse::<DType>(), Err(Error::UnsupportedDtype(_))));
     assert_eq!("bf16".parse::<DType>().unwrap(), DType::Bf16);
 }
 
@@ -595,68 +488,29 @@ fn generation_errors_are_named() {
     let m = Model::load(tiny(Architecture::Qwen2, 9), DType::F32, Some(1)).unwrap();
     let req = |prompt: Prompt, params: SamplingParams| GenerationRequest { prompt, params };
     let g = |r: GenerationRequest| m.generate(&r).expect_err("should fail");
+    assert!(matches!(g(req(Prompt::TokenIds(vec![]), SamplingParams::greedy(4))), Error::EmptyPrompt));
+    assert!(matches!(g(req(Prompt::Text(String::new()), SamplingParams::greedy(4))), Error::EmptyPrompt));
     assert!(matches!(
-        g(req(Prompt::TokenIds(vec![]), SamplingParams::greedy(4))),
-        Error::EmptyPrompt
-    ));
-    assert!(matches!(
-        g(req(Prompt::Text(String::new()), SamplingParams::greedy(4))),
-        Error::EmptyPrompt
-    ));
-    assert!(matches!(
-        g(req(
-            Prompt::TokenIds(vec![1, 999_999]),
-            SamplingParams::greedy(4)
-        )),
+        g(req(Prompt::TokenIds(vec![1, 999_999]), SamplingParams::greedy(4))),
         Error::TokenOutOfRange { id: 999_999, .. }
     ));
     assert!(matches!(
-        g(req(
-            Prompt::TokenIds(vec![1; 500]),
-            SamplingParams::greedy(13)
-        )),
-        Error::ContextTooLong {
-            prompt: 500,
-            max_tokens: 13,
-            context: 512
-        }
+        g(req(Prompt::TokenIds(vec![1; 500]), SamplingParams::greedy(13))),
+        Error::ContextTooLong { prompt: 500, max_tokens: 13, context: 512 }
     ));
     for bad in [
         SamplingParams::greedy(0),
-        SamplingParams {
-            temperature: f32::NAN,
-            ..sampled(1)
-        },
-        SamplingParams {
-            temperature: -0.5,
-            ..sampled(1)
-        },
-        SamplingParams {
-            top_p: 0.0,
-            ..sampled(1)
-        },
-        SamplingParams {
-            top_p: 1.01,
-            ..sampled(1)
-        },
+        SamplingParams { temperature: f32::NAN, ..sampled(1) },
+        SamplingParams { temperature: -0.5, ..sampled(1) },
+        SamplingParams { top_p: 0.0, ..sampled(1) },
+        SamplingParams { top_p: 1.01, ..sampled(1) },
     ] {
-        assert!(matches!(
-            g(req(Prompt::TokenIds(vec![1]), bad)),
-            Error::InvalidParams(_)
-        ));
+        assert!(matches!(g(req(Prompt::TokenIds(vec![1]), bad)), Error::InvalidParams(_)));
     }
     // The model still works after errors.
-    let ok = m
-        .generate(&req(
-            Prompt::TokenIds(vec![1, 2, 3]),
-            SamplingParams::greedy(3),
-        ))
-        .unwrap();
+    let ok = m.generate(&req(Prompt::TokenIds(vec![1, 2, 3]), SamplingParams::greedy(3))).unwrap();
     assert_eq!(ok.output_token_ids.len(), 3);
-    assert!(matches!(
-        Model::load(tiny(Architecture::Qwen2, 9), DType::F32, Some(0)),
-        Err(Error::InvalidParams(_))
-    ));
+    assert!(matches!(Model::load(tiny(Architecture::Qwen2, 9), DType::F32, Some(0)), Err(Error::InvalidParams(_))));
 }
 
 #[test]
@@ -664,10 +518,7 @@ fn token_id_prompt_equals_text_prompt() {
     let m = Model::load(tiny(Architecture::Llama, 10), DType::F32, Some(1)).unwrap();
     let text = gen(&m, "for i in range(10):", sampled(1));
     let ids = m
-        .generate(&GenerationRequest {
-            prompt: Prompt::TokenIds(text.prompt_token_ids.clone()),
-            params: sampled(1),
-        })
+        .generate(&GenerationRequest { prompt: Prompt::TokenIds(text.prompt_token_ids.clone()), params: sampled(1) })
         .unwrap();
     assert_eq!(text.output_token_ids, ids.output_token_ids);
     assert_eq!(text.text, ids.text);
@@ -701,21 +552,14 @@ fn real_world_style_configs_load() {
     let m = Model::load(&dir, DType::F32, Some(1)).unwrap();
     assert_eq!(m.eos_token_ids(), &[5, eos as u32]);
     let a = gen(&m, "hello", sampled(1));
-    assert_eq!(
-        a.output_token_ids,
-        gen(&m, "hello", sampled(1)).output_token_ids
-    );
+    assert_eq!(a.output_token_ids, gen(&m, "hello", sampled(1)).output_token_ids);
 
     // A head_dim the engine cannot honour is a config error, not a panic.
     o_set(&dir, "head_dim", serde_json::json!(32));
     assert!(matches!(load_err(&dir), Error::BadConfig { .. }));
     // Old-style linear rope scaling is not supported: a config error.
     o_set(&dir, "head_dim", serde_json::json!(16));
-    o_set(
-        &dir,
-        "rope_scaling",
-        serde_json::json!({"type": "linear", "factor": 2.0}),
-    );
+    o_set(&dir, "rope_scaling", serde_json::json!({"type": "linear", "factor": 2.0}));
     assert!(matches!(load_err(&dir), Error::BadConfig { .. }));
 
     // Qwen2.5 style extras.
@@ -729,18 +573,12 @@ fn real_world_style_configs_load() {
         o_set(&dir, k, v);
     }
     let m = Model::load(&dir, DType::F32, Some(1)).unwrap();
-    assert_eq!(
-        gen(&m, "hello", SamplingParams::greedy(4))
-            .output_token_ids
-            .len(),
-        4
-    );
+    assert_eq!(gen(&m, "hello", SamplingParams::greedy(4)).output_token_ids.len(), 4);
 }
 
 fn o_set(dir: &Path, key: &str, v: serde_json::Value) {
     let p = dir.join("config.json");
-    let mut c: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    let mut c: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
     c.as_object_mut().unwrap().insert(key.into(), v);
     std::fs::write(&p, c.to_string()).unwrap();
 }
@@ -755,10 +593,7 @@ fn cli_json_output_matches_library() {
         .output()
         .unwrap();
     assert!(made.status.success());
-    assert_eq!(
-        String::from_utf8(made.stdout).unwrap().trim(),
-        TINY_QWEN2_SEED0_ID
-    );
+    assert_eq!(String::from_utf8(made.stdout).unwrap().trim(), TINY_QWEN2_SEED0_ID);
 
     let job = "BQjcHqsMcAqWurefJvJazUsUZxSVFveaMrDkDctFM8Tx";
     let provider = "BWiUysSiDo82hnX123vAA1aJNWyEnyRd4AaukZvshG37";
@@ -788,53 +623,23 @@ fn cli_json_output_matches_library() {
         ])
         .output()
         .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let stdout = String::from_utf8(run.stdout).unwrap();
     assert_eq!(stdout.trim().lines().count(), 1, "exactly one JSON object");
     let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
 
     let m = Model::load(&dir, DType::F32, Some(1)).unwrap();
-    let params = SamplingParams {
-        max_tokens: 12,
-        temperature: 0.7,
-        top_k: 40,
-        top_p: 0.9,
-        seed: 99,
-    };
+    let params = SamplingParams { max_tokens: 12, temperature: 0.7, top_k: 40, top_p: 0.9, seed: 99 };
     let out = gen(&m, "def add(a, b):", params);
-    let c = commit(
-        &m,
-        params,
-        &out,
-        hex::parse_key(job).unwrap(),
-        hex::parse_key(provider).unwrap(),
-    );
-    let from_output = CommitmentInput::from_output(
-        hex::parse_key(job).unwrap(),
-        hex::parse_key(provider).unwrap(),
-        &m,
-        params,
-        &out,
-    );
+    let c = commit(&m, params, &out, hex::parse_key(job).unwrap(), hex::parse_key(provider).unwrap());
+    let from_output =
+        CommitmentInput::from_output(hex::parse_key(job).unwrap(), hex::parse_key(provider).unwrap(), &m, params, &out);
     assert_eq!(from_output.commitment(), c);
     assert_eq!(v["model_id"], TINY_QWEN2_SEED0_ID);
     assert_eq!(v["commitment"], hex::encode(&c));
-    assert_eq!(
-        v["output_hash"],
-        hex::encode(&output_hash(&out.output_token_ids))
-    );
-    assert_eq!(
-        v["output_token_ids"],
-        serde_json::json!(out.output_token_ids)
-    );
-    assert_eq!(
-        v["prompt_token_ids"],
-        serde_json::json!(out.prompt_token_ids)
-    );
+    assert_eq!(v["output_hash"], hex::encode(&output_hash(&out.output_token_ids)));
+    assert_eq!(v["output_token_ids"], serde_json::json!(out.output_token_ids));
+    assert_eq!(v["prompt_token_ids"], serde_json::json!(out.prompt_token_ids));
     assert_eq!(v["finish_reason"], out.finish_reason.as_str());
     assert_eq!(v["text"], out.text);
 
@@ -870,20 +675,12 @@ fn sampling_test_vectors() {
     }
     let f: File = serde_json::from_str(include_str!("../testdata/sampling_vectors.json")).unwrap();
     assert_eq!(f.engine_version, cinder_inference::ENGINE_VERSION);
-    let logits: Vec<f32> = f
-        .logits_f32_bits
-        .iter()
-        .map(|h| f32::from_bits(u32::from_str_radix(h, 16).unwrap()))
-        .collect();
+    let logits: Vec<f32> =
+        f.logits_f32_bits.iter().map(|h| f32::from_bits(u32::from_str_radix(h, 16).unwrap())).collect();
     assert_eq!(f.cases.len(), 6);
     for c in f.cases {
-        let params = SamplingParams {
-            max_tokens: 1,
-            temperature: c.temperature,
-            top_k: c.top_k,
-            top_p: c.top_p,
-            seed: c.seed,
-        };
+        let params =
+            SamplingParams { max_tokens: 1, temperature: c.temperature, top_k: c.top_k, top_p: c.top_p, seed: c.seed };
         let mut rng = cinder_inference::SplitMix64::new(c.seed);
         let ids: Vec<u32> = (0..c.expected_ids.len())
             .map(|_| cinder_inference::select_token(&logits, &params, &mut rng).unwrap())

@@ -26,14 +26,7 @@ pub struct EscrowKeys {
 impl EscrowKeys {
     pub fn new(controller: Pubkey, seed: [u8; 32], mint: Pubkey, token_program: Pubkey) -> Self {
         let escrow = escrow_pda(&controller, &seed);
-        EscrowKeys {
-            controller,
-            seed,
-            escrow,
-            vault: vault_pda(&escrow),
-            mint,
-            token_program,
-        }
+        EscrowKeys { controller, seed, escrow, vault: vault_pda(&escrow), mint, token_program }
     }
 }
 
@@ -57,12 +50,7 @@ pub fn open_escrow(
             token_program: k.token_program,
             system_program: anchor_lang::system_program::ID,
         },
-        ix::OpenEscrow {
-            args: cinder_escrow::instructions::OpenEscrowArgs {
-                seed: k.seed,
-                amount,
-            },
-        },
+        ix::OpenEscrow { args: cinder_escrow::instructions::OpenEscrowArgs { seed: k.seed, amount } },
     )
 }
 
@@ -77,12 +65,9 @@ pub fn release_escrow(k: &EscrowKeys, recipients: &[Pubkey], amounts: Vec<u64>) 
             mint: k.mint,
             token_program: k.token_program,
         },
-        ix::ReleaseEscrow {
-            args: cinder_escrow::instructions::ReleaseEscrowArgs { amounts },
-        },
+        ix::ReleaseEscrow { args: cinder_escrow::instructions::ReleaseEscrowArgs { amounts } },
     );
-    i.accounts
-        .extend(recipients.iter().map(|r| AccountMeta::new(*r, false)));
+    i.accounts.extend(recipients.iter().map(|r| AccountMeta::new(*r, false)));
     i
 }
 

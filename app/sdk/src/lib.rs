@@ -5,7 +5,9 @@
 pub mod chain;
 pub mod escrow;
 pub mod events;
+pub mod jobs;
 pub mod staking;
+pub mod verification;
 
 pub use anchor_lang::prelude::Pubkey;
 pub use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
@@ -13,7 +15,9 @@ pub use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 /// Program ids.
 pub mod ids {
     pub use cinder_escrow::ID as ESCROW;
+    pub use cinder_jobs::ID as JOBS;
     pub use cinder_staking::ID as STAKING;
+    pub use cinder_verification::ID as VERIFICATION;
 }
 
 /// Builds an Anchor instruction from its accounts struct and data struct.
@@ -22,9 +26,5 @@ pub(crate) fn anchor_ix(
     accounts: impl anchor_lang::ToAccountMetas,
     data: impl anchor_lang::InstructionData,
 ) -> Instruction {
-    Instruction {
-        program_id,
-        accounts: accounts.to_account_metas(None),
-        data: data.data(),
-    }
+    Instruction { program_id, accounts: accounts.to_account_metas(None), data: data.data() }
 }

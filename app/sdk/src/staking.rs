@@ -1,8 +1,7 @@
 //! Staking program: PDAs and instruction builders.
 use anchor_lang::prelude::Pubkey;
 use cinder_staking::{
-    accounts as acc, instruction as ix, instructions as args, ID, POOL_SEED, POOL_VAULT_SEED,
-    STAKE_SEED,
+    accounts as acc, instruction as ix, instructions as args, ID, POOL_SEED, POOL_VAULT_SEED, STAKE_SEED,
 };
 
 use crate::{anchor_ix, Instruction};
@@ -32,13 +31,7 @@ pub struct PoolKeys {
 impl PoolKeys {
     pub fn new(creator: Pubkey, mint: Pubkey, token_program: Pubkey) -> Self {
         let pool = pool_pda(&creator, &mint);
-        PoolKeys {
-            creator,
-            mint,
-            token_program,
-            pool,
-            vault: pool_vault_pda(&pool),
-        }
+        PoolKeys { creator, mint, token_program, pool, vault: pool_vault_pda(&pool) }
     }
     pub fn stake(&self, owner: &Pubkey) -> Pubkey {
         stake_pda(&self.pool, owner)
@@ -63,21 +56,8 @@ pub fn init_pool(k: &PoolKeys, treasury: Pubkey, a: InitPoolArgs) -> Instruction
     )
 }
 
-pub fn update_pool(
-    k: &PoolKeys,
-    admin: Pubkey,
-    new_treasury: Option<Pubkey>,
-    a: UpdatePoolArgs,
-) -> Instruction {
-    anchor_ix(
-        ID,
-        acc::UpdatePool {
-            admin,
-            pool: k.pool,
-            new_treasury,
-        },
-        ix::UpdatePool { args: a },
-    )
+pub fn update_pool(k: &PoolKeys, admin: Pubkey, new_treasury: Option<Pubkey>, a: UpdatePoolArgs) -> Instruction {
+    anchor_ix(ID, acc::UpdatePool { admin, pool: k.pool, new_treasury }, ix::UpdatePool { args: a })
 }
 
 pub fn deposit_stake(k: &PoolKeys, owner: Pubkey, owner_token: Pubkey, amount: u64) -> Instruction {
@@ -98,11 +78,7 @@ pub fn deposit_stake(k: &PoolKeys, owner: Pubkey, owner_token: Pubkey, amount: u
 }
 
 fn owner_accounts(k: &PoolKeys, owner: Pubkey) -> acc::OwnerStake {
-    acc::OwnerStake {
-        owner,
-        pool: k.pool,
-        stake: k.stake(&owner),
-    }
+    acc::OwnerStake { owner, pool: k.pool, stake: k.stake(&owner) }
 }
 
 pub fn request_unstake(k: &PoolKeys, owner: Pubkey, amount: u64) -> Instruction {
@@ -131,27 +107,11 @@ pub fn withdraw_stake(k: &PoolKeys, owner: Pubkey, owner_token: Pubkey) -> Instr
 
 /// `lock_stake` as a direct instruction (only succeeds inside a CPI signed by a pool authority).
 pub fn lock_stake(k: &PoolKeys, authority: Pubkey, owner: Pubkey, amount: u64) -> Instruction {
-    anchor_ix(
-        ID,
-        acc::AuthorityStake {
-            authority,
-            pool: k.pool,
-            stake: k.stake(&owner),
-        },
-        ix::LockStake { amount },
-    )
+    anchor_ix(ID, acc::AuthorityStake { authority, pool: k.pool, stake: k.stake(&owner) }, ix::LockStake { amount })
 }
 
 pub fn unlock_stake(k: &PoolKeys, authority: Pubkey, owner: Pubkey, amount: u64) -> Instruction {
-    anchor_ix(
-        ID,
-        acc::AuthorityStake {
-            authority,
-            pool: k.pool,
-            stake: k.stake(&owner),
-        },
-        ix::UnlockStake { amount },
-    )
+    anchor_ix(ID, acc::AuthorityStake { authority, pool: k.pool, stake: k.stake(&owner) }, ix::UnlockStake { amount })
 }
 
 pub fn slash_stake(

@@ -22,8 +22,7 @@ macro_rules! emit_event {
         {
             use anchor_lang::__private::base64::Engine as _;
             use anchor_lang::Event as _;
-            let encoded = anchor_lang::__private::base64::engine::general_purpose::STANDARD
-                .encode(event.data());
+            let encoded = anchor_lang::__private::base64::engine::general_purpose::STANDARD.encode(event.data());
             anchor_lang::compat::solana_sysvar::program_stubs::sol_log(&format!(
                 "{}{}",
                 $crate::NATIVE_EVENT_LOG_PREFIX,

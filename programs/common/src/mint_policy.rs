@@ -57,18 +57,11 @@ pub fn check_mint(mint: &AccountInfo) -> core::result::Result<(), MintPolicyViol
     if *mint.owner != spl_token_2022::ID {
         return Err(MintPolicyViolation::NotAMint);
     }
-    let data = mint
-        .try_borrow_data()
-        .map_err(|_| MintPolicyViolation::NotAMint)?;
-    let state = StateWithExtensions::<spl_token_2022::state::Mint>::unpack(&data)
-        .map_err(|_| MintPolicyViolation::NotAMint)?;
-    let extensions = state
-        .get_extension_types()
-        .map_err(|_| MintPolicyViolation::NotAMint)?;
-    match extensions
-        .into_iter()
-        .find(|e| !ALLOWED_EXTENSIONS.contains(e))
-    {
+    let data = mint.try_borrow_data().map_err(|_| MintPolicyViolation::NotAMint)?;
+    let state =
+        StateWithExtensions::<spl_token_2022::state::Mint>::unpack(&data).map_err(|_| MintPolicyViolation::NotAMint)?;
+    let extensions = state.get_extension_types().map_err(|_| MintPolicyViolation::NotAMint)?;
+    match extensions.into_iter().find(|e| !ALLOWED_EXTENSIONS.contains(e)) {
         Some(bad) => {
             msg!("mint policy: extension {:?} is not allowed", bad);
             Err(MintPolicyViolation::Extension(bad))

@@ -45,10 +45,7 @@ pub mod cinder_escrow {
     }
 
     /// Controller pays `amounts[i]` to the i-th remaining account (a token account of the mint).
-    pub fn release_escrow<'info>(
-        ctx: Context<'info, ReleaseEscrow<'info>>,
-        args: ReleaseEscrowArgs,
-    ) -> Result<()> {
+    pub fn release_escrow<'info>(ctx: Context<'info, ReleaseEscrow<'info>>, args: ReleaseEscrowArgs) -> Result<()> {
         instructions::release_escrow::handler(ctx, args)
     }
 

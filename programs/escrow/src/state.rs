@@ -38,14 +38,8 @@ impl Escrow {
 
     /// Records a release of `total`; fails if that is more than the balance.
     pub fn record_release(&mut self, total: u64) -> Result<()> {
-        require!(
-            total <= self.balance(),
-            EscrowError::InsufficientEscrowBalance
-        );
-        self.released = self
-            .released
-            .checked_add(total)
-            .ok_or(EscrowError::ArithmeticOverflow)?;
+        require!(total <= self.balance(), EscrowError::InsufficientEscrowBalance);
+        self.released = self.released.checked_add(total).ok_or(EscrowError::ArithmeticOverflow)?;
         self.invariant()
     }
 
@@ -53,23 +47,14 @@ impl Escrow {
     pub fn record_refund(&mut self) -> Result<u64> {
         let amount = self.balance();
         require!(amount > 0, EscrowError::NothingToRefund);
-        self.refunded = self
-            .refunded
-            .checked_add(amount)
-            .ok_or(EscrowError::ArithmeticOverflow)?;
+        self.refunded = self.refunded.checked_add(amount).ok_or(EscrowError::ArithmeticOverflow)?;
         self.invariant()?;
         Ok(amount)
     }
 
     pub fn invariant(&self) -> Result<()> {
-        let out = self
-            .released
-            .checked_add(self.refunded)
-            .ok_or(EscrowError::ArithmeticOverflow)?;
-        require!(
-            out <= self.deposited,
-            EscrowError::InsufficientEscrowBalance
-        );
+        let out = self.released.checked_add(self.refunded).ok_or(EscrowError::ArithmeticOverflow)?;
+        require!(out <= self.deposited, EscrowError::InsufficientEscrowBalance);
         Ok(())
     }
 }

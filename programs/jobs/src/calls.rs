@@ -40,9 +40,7 @@ impl<'info> EscrowCtx<'info> {
                     s,
                 )
                 .with_remaining_accounts(parts.iter().map(|(a, _)| (*a).clone()).collect()),
-                cinder_escrow::instructions::ReleaseEscrowArgs {
-                    amounts: parts.iter().map(|(_, a)| *a).collect(),
-                },
+                cinder_escrow::instructions::ReleaseEscrowArgs { amounts: parts.iter().map(|(_, a)| *a).collect() },
             )
         })
     }

@@ -48,11 +48,7 @@ pub fn jobs_authority() -> Pubkey {
 /// The escrow of a job: `escrow::[ESCROW_SEED, jobs_authority, job]`.
 pub fn job_escrow(job: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(
-        &[
-            cinder_escrow::ESCROW_SEED,
-            jobs_authority().as_ref(),
-            job.as_ref(),
-        ],
+        &[cinder_escrow::ESCROW_SEED, jobs_authority().as_ref(), job.as_ref()],
         &cinder_escrow::ID,
     )
     .0

@@ -78,32 +78,14 @@ impl MarketParams {
     pub fn validate(&self) -> Result<()> {
         require!(self.price > 0, JobsError::InvalidMarketParams);
         require!(self.job_timeout_secs > 0, JobsError::InvalidMarketParams);
-        require!(
-            self.challenge_window_secs > 0,
-            JobsError::InvalidMarketParams
-        );
+        require!(self.challenge_window_secs > 0, JobsError::InvalidMarketParams);
         require!(self.voting_period_secs > 0, JobsError::InvalidMarketParams);
-        require!(
-            self.collateral > 0 && self.challenge_bond > 0,
-            JobsError::InvalidMarketParams
-        );
-        require!(
-            self.min_stake >= self.collateral,
-            JobsError::InvalidMarketParams
-        );
+        require!(self.collateral > 0 && self.challenge_bond > 0, JobsError::InvalidMarketParams);
+        require!(self.min_stake >= self.collateral, JobsError::InvalidMarketParams);
         // Strictly below 100%, so a reward is always smaller than the slash that pays it.
-        require!(
-            self.challenger_reward_bps < BPS_DENOMINATOR as u16,
-            JobsError::InvalidMarketParams
-        );
-        require!(
-            self.timeout_client_bps < BPS_DENOMINATOR as u16,
-            JobsError::InvalidMarketParams
-        );
-        require!(
-            self.quorum >= 1 && self.quorum <= MAX_QUORUM && self.quorum % 2 == 1,
-            JobsError::InvalidMarketParams
-        );
+        require!(self.challenger_reward_bps < BPS_DENOMINATOR as u16, JobsError::InvalidMarketParams);
+        require!(self.timeout_client_bps < BPS_DENOMINATOR as u16, JobsError::InvalidMarketParams);
+        require!(self.quorum >= 1 && self.quorum <= MAX_QUORUM && self.quorum % 2 == 1, JobsError::InvalidMarketParams);
         Ok(())
     }
 }
@@ -152,9 +134,7 @@ pub struct Provider {
 }
 
 /// Decoding parameters of a job (they enter the result commitment).
-#[derive(
-    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace, Default,
-)]
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace, Default)]
 pub struct InferenceParams {
     pub max_tokens: u32,
     /// IEEE-754 binary32 bit pattern (0 = greedy).
@@ -221,10 +201,7 @@ pub struct PaymentSplit {
 /// `fee = floor(amount · fee_bps / 10 000)`; the provider takes the remainder.
 pub fn split_payment(amount: u64, fee_bps: u16) -> PaymentSplit {
     let fee = (amount as u128 * fee_bps as u128 / BPS_DENOMINATOR as u128) as u64;
-    PaymentSplit {
-        to_provider: amount - fee,
-        fee,
-    }
+    PaymentSplit { to_provider: amount - fee, fee }
 }
 
 impl Job {
@@ -237,31 +214,18 @@ impl Job {
         self.status = JobStatus::Claimed;
         self.provider = provider;
         self.claimed_at = now;
-        self.deadline = now
-            .checked_add(self.job_timeout_secs)
-            .ok_or(JobsError::ArithmeticOverflow)?;
+        self.deadline = now.checked_add(self.job_timeout_secs).ok_or(JobsError::ArithmeticOverflow)?;
         Ok(())
     }
 
-    pub fn record_result(
-        &mut self,
-        commitment: [u8; 32],
-        output_hash: [u8; 32],
-        uri: String,
-        now: i64,
-    ) -> Result<()> {
-        require!(
-            self.status == JobStatus::Claimed,
-            JobsError::InvalidJobStatus
-        );
+    pub fn record_result(&mut self, commitment: [u8; 32], output_hash: [u8; 32], uri: String, now: i64) -> Result<()> {
+        require!(self.status == JobStatus::Claimed, JobsError::InvalidJobStatus);
         self.status = JobStatus::Submitted;
         self.commitment = commitment;
         self.output_hash = output_hash;
         self.output_uri = uri;
         self.submitted_at = now;
-        self.window_end = now
-            .checked_add(self.challenge_window_secs)
-            .ok_or(JobsError::ArithmeticOverflow)?;
+        self.window_end = now.checked_add(self.challenge_window_secs).ok_or(JobsError::ArithmeticOverflow)?;
         Ok(())
     }
 }
@@ -279,19 +243,10 @@ mod tests {
                 assert!(s.fee <= amount / 10 + 1);
             }
         }
-        assert_eq!(
-            split_payment(1_000, 250),
-            PaymentSplit {
-                to_provider: 975,
-                fee: 25
-            }
-        );
+        assert_eq!(split_payment(1_000, 250), PaymentSplit { to_provider: 975, fee: 25 });
         assert_eq!(
             split_payment(39, 250),
-            PaymentSplit {
-                to_provider: 39,
-                fee: 0
-            },
+            PaymentSplit { to_provider: 39, fee: 0 },
             "floor: dust favours the provider"
         );
     }
@@ -312,12 +267,7 @@ mod tests {
             vote_penalty: 0,
         };
         ok.validate().unwrap();
-        assert!(MarketParams {
-            challenger_reward_bps: 10_000,
-            ..ok
-        }
-        .validate()
-        .is_err());
+        assert!(MarketParams { challenger_reward_bps: 10_000, ..ok }.validate().is_err());
         assert!(MarketParams { quorum: 2, ..ok }.validate().is_err());
         assert!(MarketParams { min_stake: 0, ..ok }.validate().is_err());
     }
@@ -325,9 +275,6 @@ mod tests {
     #[test]
     fn pinned_account_sizes() {
         assert_eq!(8 + Job::INIT_SPACE, 568);
-        assert_eq!(
-            8 + Market::INIT_SPACE,
-            8 + 7 * 32 + 32 + (8 * 6 + 8 + 8 + 8 + 2 + 2 + 1 + 8 + 8) + 6 * 8 + 1 + 32
-        );
+        assert_eq!(8 + Market::INIT_SPACE, 8 + 7 * 32 + 32 + (8 * 6 + 8 + 8 + 8 + 2 + 2 + 1 + 8 + 8) + 6 * 8 + 1 + 32);
     }
 }

@@ -19,9 +19,7 @@ pub enum StakingError {
     InvalidCooldown,
     #[msg("The reward share exceeds the pool's cap")]
     RewardBpsTooHigh,
-    #[msg(
-        "The stake would fall below the pool's minimum (withdraw everything or keep the minimum)"
-    )]
+    #[msg("The stake would fall below the pool's minimum (withdraw everything or keep the minimum)")]
     BelowMinimumStake,
     #[msg("Not enough free (unlocked, active) stake")]
     InsufficientFreeStake,

@@ -66,27 +66,18 @@ pub struct SlashOutcome {
 }
 
 fn add(a: u64, b: u64) -> Result<u64> {
-    a.checked_add(b)
-        .ok_or_else(|| error!(StakingError::ArithmeticOverflow))
+    a.checked_add(b).ok_or_else(|| error!(StakingError::ArithmeticOverflow))
 }
 fn sub(a: u64, b: u64) -> Result<u64> {
-    a.checked_sub(b)
-        .ok_or_else(|| error!(StakingError::ArithmeticOverflow))
+    a.checked_sub(b).ok_or_else(|| error!(StakingError::ArithmeticOverflow))
 }
 
 /// Reward part of a slash: `floor(slashed * reward_bps / 10_000)`, computed in u128. The treasury
 /// receives the remainder, so the two parts always sum to `slashed` and rounding favours the treasury.
 pub fn split_slash(slashed: u64, reward_bps: u16) -> Result<SlashOutcome> {
-    require!(
-        reward_bps as u64 <= BPS_DENOMINATOR,
-        StakingError::RewardBpsTooHigh
-    );
+    require!(reward_bps as u64 <= BPS_DENOMINATOR, StakingError::RewardBpsTooHigh);
     let reward = (slashed as u128 * reward_bps as u128 / BPS_DENOMINATOR as u128) as u64;
-    Ok(SlashOutcome {
-        slashed,
-        reward,
-        to_treasury: slashed - reward,
-    })
+    Ok(SlashOutcome { slashed, reward, to_treasury: slashed - reward })
 }
 
 impl StakePool {
@@ -96,26 +87,14 @@ impl StakePool {
 
     pub fn validate_params(min_stake: u64, cooldown_secs: i64, max_reward_bps: u16) -> Result<()> {
         let _ = min_stake;
-        require!(
-            (0..=MAX_COOLDOWN_SECS).contains(&cooldown_secs),
-            StakingError::InvalidCooldown
-        );
-        require!(
-            max_reward_bps <= MAX_REWARD_BPS_CAP,
-            StakingError::RewardBpsTooHigh
-        );
+        require!((0..=MAX_COOLDOWN_SECS).contains(&cooldown_secs), StakingError::InvalidCooldown);
+        require!(max_reward_bps <= MAX_REWARD_BPS_CAP, StakingError::RewardBpsTooHigh);
         Ok(())
     }
 
     pub fn invariant(&self) -> Result<()> {
-        require!(
-            self.total_locked <= self.total_active,
-            StakingError::InsufficientLockedStake
-        );
-        require!(
-            self.authority_count <= MAX_AUTHORITIES,
-            StakingError::InvalidAuthorities
-        );
+        require!(self.total_locked <= self.total_active, StakingError::InsufficientLockedStake);
+        require!(self.authority_count <= MAX_AUTHORITIES, StakingError::InvalidAuthorities);
         Ok(())
     }
 }
@@ -142,15 +121,10 @@ impl ProviderStake {
         require!(amount > 0, StakingError::ZeroAmount);
         require!(amount <= self.free(), StakingError::InsufficientFreeStake);
         let active = self.active - amount;
-        require!(
-            active == 0 || active >= pool.min_stake,
-            StakingError::BelowMinimumStake
-        );
+        require!(active == 0 || active >= pool.min_stake, StakingError::BelowMinimumStake);
         self.active = active;
         self.pending = add(self.pending, amount)?;
-        let unlock = now
-            .checked_add(pool.cooldown_secs)
-            .ok_or(StakingError::ArithmeticOverflow)?;
+        let unlock = now.checked_add(pool.cooldown_secs).ok_or(StakingError::ArithmeticOverflow)?;
         self.unlock_at = self.unlock_at.max(unlock);
         pool.total_active = sub(pool.total_active, amount)?;
         pool.total_pending = add(pool.total_pending, amount)?;
@@ -201,17 +175,9 @@ impl ProviderStake {
 
     /// Slashes up to `amount`: the same amount of lock is released, then tokens are taken from
     /// `active` first and `pending` second. Saturates at `active + pending`.
-    pub fn slash(
-        &mut self,
-        pool: &mut StakePool,
-        amount: u64,
-        reward_bps: u16,
-    ) -> Result<SlashOutcome> {
+    pub fn slash(&mut self, pool: &mut StakePool, amount: u64, reward_bps: u16) -> Result<SlashOutcome> {
         require!(amount > 0, StakingError::ZeroAmount);
-        require!(
-            reward_bps <= pool.max_reward_bps,
-            StakingError::RewardBpsTooHigh
-        );
+        require!(reward_bps <= pool.max_reward_bps, StakingError::RewardBpsTooHigh);
         let unlocked = amount.min(self.locked);
         let from_active = amount.min(self.active);
         let from_pending = (amount - from_active).min(self.pending);
@@ -232,10 +198,7 @@ impl ProviderStake {
     }
 
     pub fn invariant(&self) -> Result<()> {
-        require!(
-            self.locked <= self.active,
-            StakingError::InsufficientLockedStake
-        );
+        require!(self.locked <= self.active, StakingError::InsufficientLockedStake);
         Ok(())
     }
 }
@@ -332,15 +295,7 @@ mod tests {
         assert_eq!(o.slashed, 300);
         assert_eq!((o.reward, o.to_treasury), (120, 180));
         assert_eq!((s.active, s.locked, s.pending), (0, 0, 0));
-        assert_eq!(
-            (
-                p.total_active,
-                p.total_locked,
-                p.total_pending,
-                p.total_slashed
-            ),
-            (0, 0, 0, 300)
-        );
+        assert_eq!((p.total_active, p.total_locked, p.total_pending, p.total_slashed), (0, 0, 0, 300));
     }
 
     #[test]
@@ -350,14 +305,7 @@ mod tests {
         s.lock(&mut p, 100).unwrap();
         s.lock(&mut p, 100).unwrap();
         let o = s.slash(&mut p, 100, 0).unwrap();
-        assert_eq!(
-            o,
-            SlashOutcome {
-                slashed: 100,
-                reward: 0,
-                to_treasury: 100
-            }
-        );
+        assert_eq!(o, SlashOutcome { slashed: 100, reward: 0, to_treasury: 100 });
         assert_eq!((s.active, s.locked), (900, 100));
         assert!(s.slash(&mut p, 1, 4_001).is_err(), "above the pool's cap");
     }
@@ -365,10 +313,7 @@ mod tests {
     #[test]
     fn partial_unstake_below_minimum_is_refused_but_full_exit_is_allowed() {
         let (mut p, mut s) = (pool(), stake());
-        assert!(
-            s.deposit(&mut p, 50).is_err(),
-            "first deposit below minimum"
-        );
+        assert!(s.deposit(&mut p, 50).is_err(), "first deposit below minimum");
         assert_eq!((s.active, p.total_active), (0, 0), "nothing changed");
         s.deposit(&mut p, 150).unwrap();
         assert!(s.request_unstake(&mut p, 100, 0).is_err());
@@ -378,13 +323,7 @@ mod tests {
 
     #[test]
     fn pinned_account_sizes() {
-        assert_eq!(
-            8 + StakePool::INIT_SPACE,
-            8 + 6 * 32 + 8 + 8 + 2 + 4 * 32 + 1 + 5 * 8 + 2 + 64
-        );
-        assert_eq!(
-            8 + ProviderStake::INIT_SPACE,
-            8 + 2 * 32 + 3 * 8 + 8 + 3 * 8 + 1 + 32
-        );
+        assert_eq!(8 + StakePool::INIT_SPACE, 8 + 6 * 32 + 8 + 8 + 2 + 4 * 32 + 1 + 5 * 8 + 2 + 64);
+        assert_eq!(8 + ProviderStake::INIT_SPACE, 8 + 2 * 32 + 3 * 8 + 8 + 3 * 8 + 1 + 32);
     }
 }

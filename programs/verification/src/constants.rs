@@ -6,9 +6,14 @@ pub use cinder_jobs::VERIFICATION_AUTHORITY_SEED;
 /// Per-market verifier counter: `[VERIFIER_SET_SEED, market]`.
 #[constant]
 pub const VERIFIER_SET_SEED: &[u8] = b"verifier-set";
-/// A registered verifier: `[VERIFIER_SEED, market, verifier]`.
+/// A registered verifier by position: `[VERIFIER_SEED, market, index (u32 LE)]` (what a quorum
+/// draw names).
 #[constant]
 pub const VERIFIER_SEED: &[u8] = b"verifier";
+/// A registered verifier by key: `[VERIFIER_MARKER_SEED, market, verifier]` (prevents registering
+/// twice; holds the index).
+#[constant]
+pub const VERIFIER_MARKER_SEED: &[u8] = b"verifier-of";
 /// Dispute of a job: `[DISPUTE_SEED, job]`.
 #[constant]
 pub const DISPUTE_SEED: &[u8] = b"dispute";
@@ -21,10 +26,10 @@ pub const VOTE_TAG: &[u8] = b"cinder.vote.v1";
 /// Oldest slot (relative to the current one) a challenger may name as the randomness source.
 #[constant]
 pub const MAX_SLOT_AGE: u64 = 16;
-/// Most candidate entries a challenge may pass beyond the quorum (skipped: provider, challenger,
-/// duplicates).
+/// Most candidate entries a challenge may pass beyond the quorum (the draw is without
+/// replacement, so only the provider and the challenger are ever skipped).
 #[constant]
-pub const MAX_EXTRA_CANDIDATES: u8 = 8;
+pub const MAX_EXTRA_CANDIDATES: u8 = 2;
 /// Vote values.
 #[constant]
 pub const VOTE_RESULT_CORRECT: u8 = 1;

@@ -49,11 +49,7 @@ pub fn verification_authority() -> Pubkey {
 /// The bond escrow of a job's dispute: `escrow::[ESCROW_SEED, verification_authority, job]`.
 pub fn bond_escrow(job: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(
-        &[
-            cinder_escrow::ESCROW_SEED,
-            verification_authority().as_ref(),
-            job.as_ref(),
-        ],
+        &[cinder_escrow::ESCROW_SEED, verification_authority().as_ref(), job.as_ref()],
         &cinder_escrow::ID,
     )
     .0

@@ -40,12 +40,7 @@ fn with_seeds<R>(which: Which, f: impl FnOnce(&[&[&[u8]]]) -> R) -> R {
 pub mod cinder_test_caller {
     use super::*;
 
-    pub fn open_escrow(
-        ctx: Context<OpenEscrowCpi>,
-        which: Which,
-        seed: [u8; 32],
-        amount: u64,
-    ) -> Result<()> {
+    pub fn open_escrow(ctx: Context<OpenEscrowCpi>, which: Which, seed: [u8; 32], amount: u64) -> Result<()> {
         let a = &ctx.accounts;
         with_seeds(which, |s| {
             cinder_escrow::cpi::open_escrow(
@@ -69,11 +64,7 @@ pub mod cinder_test_caller {
         })
     }
 
-    pub fn release_escrow<'info>(
-        ctx: Context<'info, EscrowCpi<'info>>,
-        which: Which,
-        amounts: Vec<u64>,
-    ) -> Result<()> {
+    pub fn release_escrow<'info>(ctx: Context<'info, EscrowCpi<'info>>, which: Which, amounts: Vec<u64>) -> Result<()> {
         let a = &ctx.accounts;
         with_seeds(which, |s| {
             cinder_escrow::cpi::release_escrow(
@@ -96,10 +87,7 @@ pub mod cinder_test_caller {
 
     pub fn refund_escrow<'info>(ctx: Context<'info, EscrowCpi<'info>>, which: Which) -> Result<()> {
         let a = &ctx.accounts;
-        let depositor_token = ctx
-            .remaining_accounts
-            .first()
-            .ok_or(ErrorCode::AccountNotEnoughKeys)?;
+        let depositor_token = ctx.remaining_accounts.first().ok_or(ErrorCode::AccountNotEnoughKeys)?;
         with_seeds(which, |s| {
             cinder_escrow::cpi::refund_escrow(CpiContext::new_with_signer(
                 a.escrow_program.key(),
@@ -136,12 +124,7 @@ pub mod cinder_test_caller {
         })
     }
 
-    pub fn slash_stake(
-        ctx: Context<SlashCpi>,
-        which: Which,
-        amount: u64,
-        reward_bps: u16,
-    ) -> Result<()> {
+    pub fn slash_stake(ctx: Context<SlashCpi>, which: Which, amount: u64, reward_bps: u16) -> Result<()> {
         let a = &ctx.accounts;
         with_seeds(which, |s| {
             cinder_staking::cpi::slash_stake(

@@ -39,11 +39,7 @@ pub enum ChainError {
     Rpc(String),
     /// The transaction executed and failed. `code` is the custom program error code, if any.
     #[error("transaction failed: {message}{}", code.map(|c| format!(" (program error {c})")).unwrap_or_default())]
-    Transaction {
-        message: String,
-        code: Option<u32>,
-        logs: Vec<String>,
-    },
+    Transaction { message: String, code: Option<u32>, logs: Vec<String> },
     /// The blockhash expired before the transaction landed, even after retries.
     #[error("blockhash expired before the transaction was confirmed (after {attempts} attempts)")]
     BlockhashExpired { attempts: u32 },
@@ -70,16 +66,11 @@ pub type ChainResult<T> = Result<T, ChainError>;
 /// What the off-chain code needs from a chain.
 pub trait Chain: Send + Sync {
     /// One account, or `None` if it does not exist.
-    fn get_account<'a>(
-        &'a self,
-        key: &'a Pubkey,
-    ) -> BoxFuture<'a, ChainResult<Option<ChainAccount>>>;
+    fn get_account<'a>(&'a self, key: &'a Pubkey) -> BoxFuture<'a, ChainResult<Option<ChainAccount>>>;
 
     /// Several accounts in one round trip, in order.
-    fn get_multiple_accounts<'a>(
-        &'a self,
-        keys: &'a [Pubkey],
-    ) -> BoxFuture<'a, ChainResult<Vec<Option<ChainAccount>>>>;
+    fn get_multiple_accounts<'a>(&'a self, keys: &'a [Pubkey])
+        -> BoxFuture<'a, ChainResult<Vec<Option<ChainAccount>>>>;
 
     /// Signs with `payer` (fee payer) and `signers`, sends, and waits for confirmation.
     /// Implementations fetch a fresh blockhash and retry when it expires.
@@ -94,8 +85,5 @@ pub trait Chain: Send + Sync {
     fn unix_timestamp(&self) -> BoxFuture<'_, ChainResult<i64>>;
 
     /// Log messages of a confirmed transaction (for event history), if the node still has it.
-    fn transaction_logs<'a>(
-        &'a self,
-        signature: &'a str,
-    ) -> BoxFuture<'a, ChainResult<Option<Vec<String>>>>;
+    fn transaction_logs<'a>(&'a self, signature: &'a str) -> BoxFuture<'a, ChainResult<Option<Vec<String>>>>;
 }

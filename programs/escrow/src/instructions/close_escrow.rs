@@ -1,7 +1,5 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{
-    self, CloseAccount, Mint, TokenAccount, TokenInterface, TransferChecked,
-};
+use anchor_spl::token_interface::{self, CloseAccount, Mint, TokenAccount, TokenInterface, TransferChecked};
 
 use crate::{constants::*, error::EscrowError, events::EscrowClosed, state::Escrow};
 
@@ -43,10 +41,7 @@ impl CloseEscrow<'_> {
     pub fn validate(&self) -> Result<()> {
         require!(self.escrow.balance() == 0, EscrowError::EscrowNotEmpty);
         if self.vault.amount > 0 {
-            require!(
-                self.depositor_token.is_some(),
-                EscrowError::DepositorTokenAccountRequired
-            );
+            require!(self.depositor_token.is_some(), EscrowError::DepositorTokenAccountRequired);
         }
         Ok(())
     }
@@ -57,12 +52,7 @@ pub fn handler(ctx: Context<CloseEscrow>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = &ctx.accounts;
     let escrow = &a.escrow;
-    let seeds: &[&[u8]] = &[
-        ESCROW_SEED,
-        escrow.controller.as_ref(),
-        escrow.seed.as_ref(),
-        &[escrow.bump],
-    ];
+    let seeds: &[&[u8]] = &[ESCROW_SEED, escrow.controller.as_ref(), escrow.seed.as_ref(), &[escrow.bump]];
     let stray = a.vault.amount;
     if let (true, Some(depositor_token)) = (stray > 0, a.depositor_token.as_ref()) {
         token_interface::transfer_checked(

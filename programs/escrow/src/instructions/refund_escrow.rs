@@ -36,12 +36,7 @@ pub fn handler(ctx: Context<RefundEscrow>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let amount = ctx.accounts.escrow.record_refund()?;
     let escrow = &ctx.accounts.escrow;
-    let seeds: &[&[u8]] = &[
-        ESCROW_SEED,
-        escrow.controller.as_ref(),
-        escrow.seed.as_ref(),
-        &[escrow.bump],
-    ];
+    let seeds: &[&[u8]] = &[ESCROW_SEED, escrow.controller.as_ref(), escrow.seed.as_ref(), &[escrow.bump]];
     token_interface::transfer_checked(
         CpiContext::new_with_signer(
             ctx.accounts.token_program.key(),

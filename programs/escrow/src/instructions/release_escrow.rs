@@ -32,55 +32,31 @@ pub struct ReleaseEscrow<'info> {
 
 impl ReleaseEscrow<'_> {
     pub fn validate(&self, args: &ReleaseEscrowArgs, recipients: usize) -> Result<()> {
-        require!(
-            !args.amounts.is_empty(),
-            EscrowError::RecipientCountMismatch
-        );
-        require!(
-            args.amounts.len() <= MAX_RECIPIENTS as usize,
-            EscrowError::TooManyRecipients
-        );
-        require!(
-            args.amounts.len() == recipients,
-            EscrowError::RecipientCountMismatch
-        );
+        require!(!args.amounts.is_empty(), EscrowError::RecipientCountMismatch);
+        require!(args.amounts.len() <= MAX_RECIPIENTS as usize, EscrowError::TooManyRecipients);
+        require!(args.amounts.len() == recipients, EscrowError::RecipientCountMismatch);
         require!(args.amounts.iter().all(|a| *a > 0), EscrowError::ZeroAmount);
         Ok(())
     }
 }
 
 #[access_control(ctx.accounts.validate(&args, ctx.remaining_accounts.len()))]
-pub fn handler<'info>(
-    ctx: Context<'info, ReleaseEscrow<'info>>,
-    args: ReleaseEscrowArgs,
-) -> Result<()> {
+pub fn handler<'info>(ctx: Context<'info, ReleaseEscrow<'info>>, args: ReleaseEscrowArgs) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let total = args
-        .amounts
-        .iter()
-        .try_fold(0u64, |acc, a| acc.checked_add(*a))
-        .ok_or(EscrowError::ArithmeticOverflow)?;
+    let total =
+        args.amounts.iter().try_fold(0u64, |acc, a| acc.checked_add(*a)).ok_or(EscrowError::ArithmeticOverflow)?;
     ctx.accounts.escrow.record_release(total)?;
 
     let escrow = &ctx.accounts.escrow;
     let controller = escrow.controller;
-    let seeds: &[&[u8]] = &[
-        ESCROW_SEED,
-        controller.as_ref(),
-        escrow.seed.as_ref(),
-        &[escrow.bump],
-    ];
+    let seeds: &[&[u8]] = &[ESCROW_SEED, controller.as_ref(), escrow.seed.as_ref(), &[escrow.bump]];
     let mut recipients = Vec::with_capacity(args.amounts.len());
     for (info, amount) in ctx.remaining_accounts.iter().zip(&args.amounts) {
         // The recipient must be a live token account of this mint under this token program.
-        require_keys_eq!(
-            *info.owner,
-            escrow.token_program,
-            EscrowError::InvalidRecipient
-        );
+        require_keys_eq!(*info.owner, escrow.token_program, EscrowError::InvalidRecipient);
         require_keys_neq!(info.key(), escrow.vault, EscrowError::InvalidRecipient);
-        let account = InterfaceAccount::<TokenAccount>::try_from(info)
-            .map_err(|_| error!(EscrowError::InvalidRecipient))?;
+        let account =
+            InterfaceAccount::<TokenAccount>::try_from(info).map_err(|_| error!(EscrowError::InvalidRecipient))?;
         require_keys_eq!(account.mint, escrow.mint, EscrowError::InvalidRecipient);
         token_interface::transfer_checked(
             CpiContext::new_with_signer(

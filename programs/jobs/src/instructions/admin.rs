@@ -107,14 +107,8 @@ pub struct RegisterModel<'info> {
 }
 
 pub fn register_model(ctx: Context<RegisterModel>, args: RegisterModelArgs) -> Result<()> {
-    require!(
-        args.name.len() <= MAX_NAME_LEN as usize,
-        JobsError::StringTooLong
-    );
-    require!(
-        args.architecture.len() <= MAX_ARCH_LEN as usize,
-        JobsError::StringTooLong
-    );
+    require!(args.name.len() <= MAX_NAME_LEN as usize, JobsError::StringTooLong);
+    require!(args.architecture.len() <= MAX_ARCH_LEN as usize, JobsError::StringTooLong);
     let model = &mut ctx.accounts.model;
     model.set_inner(Model {
         model_id: args.model_id,

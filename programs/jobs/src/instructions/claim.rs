@@ -50,24 +50,11 @@ pub struct ClaimJob<'info> {
 impl ClaimJob<'_> {
     pub fn validate(&self) -> Result<()> {
         require!(!self.config.paused, JobsError::Paused);
-        require!(
-            self.job.status == JobStatus::Open,
-            JobsError::InvalidJobStatus
-        );
-        require!(
-            self.provider.models.contains(&self.market.model_id),
-            JobsError::ModelNotServed
-        );
-        require!(
-            self.stake.active >= self.market.params.min_stake,
-            JobsError::InsufficientStake
-        );
+        require!(self.job.status == JobStatus::Open, JobsError::InvalidJobStatus);
+        require!(self.provider.models.contains(&self.market.model_id), JobsError::ModelNotServed);
+        require!(self.stake.active >= self.market.params.min_stake, JobsError::InsufficientStake);
         if let Some(d) = self.job.designated {
-            require_keys_eq!(
-                d,
-                self.authority.key(),
-                JobsError::DesignatedToAnotherProvider
-            );
+            require_keys_eq!(d, self.authority.key(), JobsError::DesignatedToAnotherProvider);
         }
         Ok(())
     }
@@ -75,8 +62,7 @@ impl ClaimJob<'_> {
 
 /// Whether a queue slot can be skipped: its job account is closed, or not open, or designated.
 fn slot_is_dead(info: &AccountInfo, market: &Pubkey, id: u64) -> Result<bool> {
-    let (expected, _) =
-        Pubkey::find_program_address(&[JOB_SEED, market.as_ref(), &id.to_le_bytes()], &crate::ID);
+    let (expected, _) = Pubkey::find_program_address(&[JOB_SEED, market.as_ref(), &id.to_le_bytes()], &crate::ID);
     require_keys_eq!(info.key(), expected, JobsError::InvalidQueueSkip);
     if info.owner != &crate::ID || info.lamports() == 0 {
         return Ok(true); // closed (cancelled or settled)
@@ -92,23 +78,14 @@ pub fn claim_job<'info>(ctx: Context<'info, ClaimJob<'info>>) -> Result<()> {
     let market_key = ctx.accounts.market.key();
     let mut skipped = 0u8;
     if ctx.accounts.job.designated.is_none() {
-        require!(
-            ctx.remaining_accounts.len() <= MAX_QUEUE_SKIP as usize,
-            JobsError::InvalidQueueSkip
-        );
+        require!(ctx.remaining_accounts.len() <= MAX_QUEUE_SKIP as usize, JobsError::InvalidQueueSkip);
         let market = &mut ctx.accounts.market;
         for info in ctx.remaining_accounts {
-            require!(
-                slot_is_dead(info, &market_key, market.queue_head)?,
-                JobsError::InvalidQueueSkip
-            );
+            require!(slot_is_dead(info, &market_key, market.queue_head)?, JobsError::InvalidQueueSkip);
             market.queue_head += 1;
             skipped += 1;
         }
-        require!(
-            ctx.accounts.job.job_id == market.queue_head,
-            JobsError::NotQueueHead
-        );
+        require!(ctx.accounts.job.job_id == market.queue_head, JobsError::NotQueueHead);
         market.queue_head += 1;
     }
 

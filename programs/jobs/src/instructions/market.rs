@@ -50,18 +50,9 @@ pub struct CreateMarket<'info> {
 pub fn create_market(ctx: Context<CreateMarket>, params: MarketParams) -> Result<()> {
     params.validate()?;
     let pool = &ctx.accounts.pool;
-    require!(
-        params.challenger_reward_bps <= pool.max_reward_bps,
-        JobsError::InvalidMarketParams
-    );
-    require!(
-        params.timeout_client_bps <= pool.max_reward_bps,
-        JobsError::InvalidMarketParams
-    );
-    require!(
-        params.min_stake >= pool.min_stake,
-        JobsError::InvalidMarketParams
-    );
+    require!(params.challenger_reward_bps <= pool.max_reward_bps, JobsError::InvalidMarketParams);
+    require!(params.timeout_client_bps <= pool.max_reward_bps, JobsError::InvalidMarketParams);
+    require!(params.min_stake >= pool.min_stake, JobsError::InvalidMarketParams);
     crate::check_mint(&ctx.accounts.mint.to_account_info())?;
     let market = &mut ctx.accounts.market;
     market.set_inner(Market {
@@ -111,22 +102,12 @@ pub struct UpdateMarket<'info> {
 pub fn update_market(ctx: Context<UpdateMarket>, params: MarketParams) -> Result<()> {
     params.validate()?;
     let pool = &ctx.accounts.pool;
-    require!(
-        params.challenger_reward_bps <= pool.max_reward_bps,
-        JobsError::InvalidMarketParams
-    );
-    require!(
-        params.timeout_client_bps <= pool.max_reward_bps,
-        JobsError::InvalidMarketParams
-    );
+    require!(params.challenger_reward_bps <= pool.max_reward_bps, JobsError::InvalidMarketParams);
+    require!(params.timeout_client_bps <= pool.max_reward_bps, JobsError::InvalidMarketParams);
     let market = &mut ctx.accounts.market;
     let old = market.params;
     market.params = params;
-    cinder_common::emit_event!(MarketUpdated {
-        market: market.key(),
-        old_params: old,
-        new_params: params
-    });
+    cinder_common::emit_event!(MarketUpdated { market: market.key(), old_params: old, new_params: params });
     Ok(())
 }
 
@@ -139,14 +120,8 @@ pub struct ProviderArgs {
 
 impl ProviderArgs {
     fn validate(&self) -> Result<()> {
-        require!(
-            self.endpoint.len() <= MAX_ENDPOINT_LEN as usize,
-            JobsError::StringTooLong
-        );
-        require!(
-            self.models.len() <= MAX_PROVIDER_MODELS as usize,
-            JobsError::TooManyModels
-        );
+        require!(self.endpoint.len() <= MAX_ENDPOINT_LEN as usize, JobsError::StringTooLong);
+        require!(self.models.len() <= MAX_PROVIDER_MODELS as usize, JobsError::TooManyModels);
         Ok(())
     }
 }

@@ -62,18 +62,9 @@ pub struct PostJob<'info> {
 impl PostJob<'_> {
     pub fn validate(&self, args: &PostJobArgs) -> Result<()> {
         require!(!self.config.paused, JobsError::Paused);
-        require!(
-            args.payment >= self.market.params.price,
-            JobsError::PaymentBelowPrice
-        );
-        require!(
-            args.input_uri.len() <= MAX_URI_LEN as usize,
-            JobsError::StringTooLong
-        );
-        require!(
-            args.params.max_tokens > 0 && args.params.dtype <= 2,
-            JobsError::InvalidParams
-        );
+        require!(args.payment >= self.market.params.price, JobsError::PaymentBelowPrice);
+        require!(args.input_uri.len() <= MAX_URI_LEN as usize, JobsError::StringTooLong);
+        require!(args.params.max_tokens > 0 && args.params.dtype <= 2, JobsError::InvalidParams);
         Ok(())
     }
 }
@@ -99,10 +90,7 @@ pub fn post_job(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
             },
             &[&[JOBS_AUTHORITY_SEED, &[a.config.jobs_authority_bump]]],
         ),
-        cinder_escrow::instructions::OpenEscrowArgs {
-            seed,
-            amount: args.payment,
-        },
+        cinder_escrow::instructions::OpenEscrowArgs { seed, amount: args.payment },
     )?;
 
     let market = &mut ctx.accounts.market;

@@ -129,13 +129,7 @@ impl<'info> CloseJob<'info> {
             &self.token_program.to_account_info(),
         )?;
         let job_rent = self.job.to_account_info().lamports();
-        Ok((
-            self.job.payment,
-            slashed,
-            reward,
-            to_treasury,
-            rent + job_rent,
-        ))
+        Ok((self.job.payment, slashed, reward, to_treasury, rent + job_rent))
     }
 }
 
@@ -153,10 +147,7 @@ pub struct ExpireJob<'info> {
 pub fn expire_job(ctx: Context<ExpireJob>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let c = &ctx.accounts.close;
-    require!(
-        c.job.status == JobStatus::Claimed,
-        JobsError::InvalidJobStatus
-    );
+    require!(c.job.status == JobStatus::Claimed, JobsError::InvalidJobStatus);
     require!(now > c.job.deadline, JobsError::DeadlineNotReached);
     let bps = c.market.params.timeout_client_bps;
     let ct = ctx.accounts.client_token.to_account_info();
@@ -202,23 +193,12 @@ pub struct RecordResultArgs {
 /// Claimed → Submitted, by the assigned provider, at or before the deadline.
 pub fn record_result(ctx: Context<VerificationGated>, args: RecordResultArgs) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    require!(
-        args.output_uri.len() <= MAX_URI_LEN as usize,
-        JobsError::StringTooLong
-    );
+    require!(args.output_uri.len() <= MAX_URI_LEN as usize, JobsError::StringTooLong);
     let job = &mut ctx.accounts.job;
     require_keys_eq!(job.provider, args.provider, JobsError::InvalidJobStatus);
-    require!(
-        job.status == JobStatus::Claimed,
-        JobsError::InvalidJobStatus
-    );
+    require!(job.status == JobStatus::Claimed, JobsError::InvalidJobStatus);
     require!(now <= job.deadline, JobsError::InvalidJobStatus);
-    job.record_result(
-        args.commitment,
-        args.output_hash,
-        args.output_uri.clone(),
-        now,
-    )?;
+    job.record_result(args.commitment, args.output_hash, args.output_uri.clone(), now)?;
     cinder_common::emit_event!(ResultRecorded {
         job: job.key(),
         provider: job.provider,
@@ -235,17 +215,10 @@ pub fn record_result(ctx: Context<VerificationGated>, args: RecordResultArgs) ->
 pub fn mark_challenged(ctx: Context<VerificationGated>, challenger: Pubkey) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let job = &mut ctx.accounts.job;
-    require!(
-        job.status == JobStatus::Submitted,
-        JobsError::InvalidJobStatus
-    );
+    require!(job.status == JobStatus::Submitted, JobsError::InvalidJobStatus);
     require!(now <= job.window_end, JobsError::InvalidJobStatus);
     job.status = JobStatus::Challenged;
-    cinder_common::emit_event!(JobChallenged {
-        job: job.key(),
-        challenger,
-        timestamp: now
-    });
+    cinder_common::emit_event!(JobChallenged { job: job.key(), challenger, timestamp: now });
     Ok(())
 }
 
@@ -274,21 +247,13 @@ pub fn settle_job(ctx: Context<SettleJob>) -> Result<()> {
     let split = split_payment(c.job.payment, c.job.fee_bps);
     let esc = c.escrow()?;
     esc.release(&[
-        (
-            &ctx.accounts.provider_token.to_account_info(),
-            split.to_provider,
-        ),
+        (&ctx.accounts.provider_token.to_account_info(), split.to_provider),
         (&c.treasury_token.to_account_info(), split.fee),
     ])?;
     let rent = esc.close(&c.client.to_account_info())? + c.job.to_account_info().lamports();
     c.stake().unlock(c.job.collateral)?;
-    let (job, job_id, provider, payment, collateral) = (
-        c.job.key(),
-        c.job.job_id,
-        c.job.provider,
-        c.job.payment,
-        c.job.collateral,
-    );
+    let (job, job_id, provider, payment, collateral) =
+        (c.job.key(), c.job.job_id, c.job.provider, c.job.payment, c.job.collateral);
     let c = &mut ctx.accounts.close;
     c.provider.jobs_completed += 1;
     c.market.jobs_finalized += 1;
@@ -325,10 +290,7 @@ pub struct SlashJob<'info> {
 pub fn slash_job(ctx: Context<SlashJob>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let c = &ctx.accounts.close;
-    require!(
-        c.job.status == JobStatus::Challenged,
-        JobsError::InvalidJobStatus
-    );
+    require!(c.job.status == JobStatus::Challenged, JobsError::InvalidJobStatus);
     let bps = c.market.params.challenger_reward_bps;
     let (refunded, slashed, reward, to_treasury, rent) = c.refund_and_slash(
         &ctx.accounts.client_token.to_account_info(),

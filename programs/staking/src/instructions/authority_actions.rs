@@ -106,15 +106,9 @@ pub struct SlashStake<'info> {
 impl<'info> SlashStake<'info> {
     pub fn validate(&self, args: &SlashStakeArgs) -> Result<()> {
         require!(args.amount > 0, StakingError::ZeroAmount);
-        require!(
-            args.reward_bps <= self.pool.max_reward_bps,
-            StakingError::RewardBpsTooHigh
-        );
+        require!(args.reward_bps <= self.pool.max_reward_bps, StakingError::RewardBpsTooHigh);
         if args.reward_bps > 0 {
-            require!(
-                self.reward_recipient.is_some(),
-                StakingError::RewardRecipientRequired
-            );
+            require!(self.reward_recipient.is_some(), StakingError::RewardRecipientRequired);
         }
         Ok(())
     }
@@ -124,12 +118,7 @@ impl<'info> SlashStake<'info> {
             return Ok(());
         }
         let pool = &self.pool;
-        let seeds: &[&[u8]] = &[
-            POOL_SEED,
-            pool.creator.as_ref(),
-            pool.mint.as_ref(),
-            &[pool.bump],
-        ];
+        let seeds: &[&[u8]] = &[POOL_SEED, pool.creator.as_ref(), pool.mint.as_ref(), &[pool.bump]];
         token_interface::transfer_checked(
             CpiContext::new_with_signer(
                 self.token_program.key(),

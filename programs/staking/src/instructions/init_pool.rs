@@ -52,21 +52,11 @@ impl InitPool<'_> {
     pub fn validate(&self, args: &InitPoolArgs) -> Result<()> {
         StakePool::validate_params(args.min_stake, args.cooldown_secs, args.max_reward_bps)?;
         let a = &args.authorities;
-        require!(
-            a.len() <= MAX_AUTHORITIES as usize,
-            StakingError::InvalidAuthorities
-        );
+        require!(a.len() <= MAX_AUTHORITIES as usize, StakingError::InvalidAuthorities);
         for (i, k) in a.iter().enumerate() {
-            require!(
-                *k != Pubkey::default() && !a[..i].contains(k),
-                StakingError::InvalidAuthorities
-            );
+            require!(*k != Pubkey::default() && !a[..i].contains(k), StakingError::InvalidAuthorities);
         }
-        require_keys_neq!(
-            self.treasury.key(),
-            self.vault.key(),
-            StakingError::InvalidTreasury
-        );
+        require_keys_neq!(self.treasury.key(), self.vault.key(), StakingError::InvalidTreasury);
         crate::check_mint(&self.mint.to_account_info())
     }
 }

@@ -53,13 +53,7 @@ impl UpdatePool<'_> {
 pub fn handler(ctx: Context<UpdatePool>, args: UpdatePoolArgs) -> Result<()> {
     let new_treasury = ctx.accounts.new_treasury.as_ref().map(|t| t.key());
     let pool = &mut ctx.accounts.pool;
-    let old = (
-        pool.admin,
-        pool.treasury,
-        pool.min_stake,
-        pool.cooldown_secs,
-        pool.max_reward_bps,
-    );
+    let old = (pool.admin, pool.treasury, pool.min_stake, pool.cooldown_secs, pool.max_reward_bps);
     pool.admin = args.new_admin.unwrap_or(pool.admin);
     pool.treasury = new_treasury.unwrap_or(pool.treasury);
     pool.min_stake = args.min_stake.unwrap_or(pool.min_stake);

@@ -50,12 +50,7 @@ pub fn handler(ctx: Context<WithdrawStake>) -> Result<()> {
     let a = ctx.accounts;
     let amount = a.stake.withdraw(&mut a.pool, now)?;
     let pool = &a.pool;
-    let seeds: &[&[u8]] = &[
-        POOL_SEED,
-        pool.creator.as_ref(),
-        pool.mint.as_ref(),
-        &[pool.bump],
-    ];
+    let seeds: &[&[u8]] = &[POOL_SEED, pool.creator.as_ref(), pool.mint.as_ref(), &[pool.bump]];
     token_interface::transfer_checked(
         CpiContext::new_with_signer(
             a.token_program.key(),

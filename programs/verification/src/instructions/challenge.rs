@@ -2,9 +2,9 @@
 //! with a bond; a quorum that neither side picks is drawn at once.
 //!
 //! Randomness: the challenger names a recent slot (at most `MAX_SLOT_AGE` slots old) whose hash is
-//! in the SlotHashes sysvar; `seed = sha256(QUORUM_TAG ‖ slot hash ‖ job ‖ challenger)` and
-//! candidate `i` is verifier index `sha256(seed ‖ i) mod count`. Candidates that are the provider,
-//! the challenger or already drawn are skipped. Limits (documented in docs/ARCHITECTURE.md): the
+//! in the SlotHashes sysvar; `seed = sha256(QUORUM_TAG ‖ slot hash ‖ job ‖ challenger)` drives a
+//! draw without replacement (`QuorumDraw`). Candidates that are the provider or the challenger
+//! are skipped. Limits (documented in docs/ARCHITECTURE.md): the
 //! challenger can choose among ~16 slots and when to challenge within the window, and a slot leader
 //! can bias its slot hash; this makes the draw unpredictable to the *provider* but lets a patient
 //! challenger grind. Stake-weighted, VRF-based selection is future work.
@@ -39,10 +39,10 @@ pub struct ChallengeResult<'info> {
     pub verifier_set: Box<Account<'info, VerifierSet>>,
     /// The challenger's verifier registration.
     #[account(
-        seeds = [VERIFIER_SEED, market.key().as_ref(), challenger.key().as_ref()],
-        bump = challenger_entry.bump,
+        seeds = [VERIFIER_MARKER_SEED, market.key().as_ref(), challenger.key().as_ref()],
+        bump = challenger_marker.bump,
     )]
-    pub challenger_entry: Box<Account<'info, VerifierEntry>>,
+    pub challenger_marker: Box<Account<'info, VerifierMarker>>,
     #[account(
         seeds = [STAKE_SEED, market.pool.as_ref(), challenger.key().as_ref()],
         seeds::program = cinder_staking::ID,
@@ -85,32 +85,16 @@ pub struct ChallengeResult<'info> {
 impl ChallengeResult<'_> {
     pub fn validate(&self) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        require!(
-            self.job.status == JobStatus::Submitted,
-            VerificationError::InvalidJobStatus
-        );
-        require!(
-            now <= self.job.window_end,
-            VerificationError::ChallengeWindowClosed
-        );
-        require_keys_neq!(
-            self.job.provider,
-            self.challenger.key(),
-            VerificationError::ProviderCannotChallenge
-        );
-        require!(
-            self.challenger_stake.active >= self.market.params.min_stake,
-            VerificationError::InsufficientStake
-        );
+        require!(self.job.status == JobStatus::Submitted, VerificationError::InvalidJobStatus);
+        require!(now <= self.job.window_end, VerificationError::ChallengeWindowClosed);
+        require_keys_neq!(self.job.provider, self.challenger.key(), VerificationError::ProviderCannotChallenge);
+        require!(self.challenger_stake.active >= self.market.params.min_stake, VerificationError::InsufficientStake);
         Ok(())
     }
 }
 
 #[access_control(ctx.accounts.validate())]
-pub fn challenge_result<'info>(
-    ctx: Context<'info, ChallengeResult<'info>>,
-    args: ChallengeResultArgs,
-) -> Result<()> {
+pub fn challenge_result<'info>(ctx: Context<'info, ChallengeResult<'info>>, args: ChallengeResultArgs) -> Result<()> {
     let clock = Clock::get()?;
     let a = &ctx.accounts;
     require!(
@@ -123,40 +107,29 @@ pub fn challenge_result<'info>(
     // Draw the quorum and check the candidate accounts against it.
     let quorum = a.market.params.quorum as usize;
     let count = a.verifier_set.count;
-    require!(
-        count as usize >= quorum + 1,
-        VerificationError::NotEnoughVerifiers
-    );
+    require!(count as usize >= quorum + 1, VerificationError::NotEnoughVerifiers);
     require!(
         ctx.remaining_accounts.len() <= quorum + MAX_EXTRA_CANDIDATES as usize,
         VerificationError::InvalidQuorumCandidate
     );
     let seed = selection_seed(&slot_hash, &a.job.key(), &a.challenger.key());
+    let mut draw = QuorumDraw::new(seed, count);
     let mut members: Vec<Pubkey> = Vec::with_capacity(quorum);
-    for (attempt, info) in ctx.remaining_accounts.iter().enumerate() {
+    for info in ctx.remaining_accounts.iter() {
         if members.len() == quorum {
             break;
         }
-        let entry = Account::<VerifierEntry>::try_from(info)
-            .map_err(|_| error!(VerificationError::InvalidQuorumCandidate))?;
-        require_keys_eq!(
-            entry.market,
-            a.market.key(),
-            VerificationError::InvalidQuorumCandidate
-        );
-        require!(
-            entry.index == candidate_index(&seed, attempt as u32, count),
-            VerificationError::InvalidQuorumCandidate
-        );
+        let index = draw.next().ok_or(VerificationError::NotEnoughVerifiers)?;
+        let entry =
+            Account::<VerifierEntry>::try_from(info).map_err(|_| error!(VerificationError::InvalidQuorumCandidate))?;
+        require_keys_eq!(entry.market, a.market.key(), VerificationError::InvalidQuorumCandidate);
+        require!(entry.index == index, VerificationError::InvalidQuorumCandidate);
         let v = entry.verifier;
-        if v != a.job.provider && v != a.challenger.key() && !members.contains(&v) {
+        if v != a.job.provider && v != a.challenger.key() {
             members.push(v);
         }
     }
-    require!(
-        members.len() == quorum,
-        VerificationError::NotEnoughVerifiers
-    );
+    require!(members.len() == quorum, VerificationError::NotEnoughVerifiers);
 
     // The bond goes into its own escrow, controlled by this program.
     let bump = ctx.bumps.verification_authority;
@@ -178,10 +151,7 @@ pub fn challenge_result<'info>(
             },
             &[signer],
         ),
-        cinder_escrow::instructions::OpenEscrowArgs {
-            seed: a.job.key().to_bytes(),
-            amount: bond,
-        },
+        cinder_escrow::instructions::OpenEscrowArgs { seed: a.job.key().to_bytes(), amount: bond },
     )?;
     // Submitted → Challenged (the jobs program emits JobChallenged).
     cinder_jobs::cpi::mark_challenged(
@@ -198,21 +168,11 @@ pub fn challenge_result<'info>(
     )?;
 
     let period = a.market.params.voting_period_secs;
-    let commit_end = clock
-        .unix_timestamp
-        .checked_add(period)
-        .ok_or(VerificationError::ArithmeticOverflow)?;
-    let reveal_end = commit_end
-        .checked_add(period)
-        .ok_or(VerificationError::ArithmeticOverflow)?;
+    let commit_end = clock.unix_timestamp.checked_add(period).ok_or(VerificationError::ArithmeticOverflow)?;
+    let reveal_end = commit_end.checked_add(period).ok_or(VerificationError::ArithmeticOverflow)?;
     let mut member_arr = [Pubkey::default(); cinder_jobs::MAX_QUORUM as usize];
     member_arr[..quorum].copy_from_slice(&members);
-    let (job, provider, challenger, market) = (
-        a.job.key(),
-        a.job.provider,
-        a.challenger.key(),
-        a.market.key(),
-    );
+    let (job, provider, challenger, market) = (a.job.key(), a.job.provider, a.challenger.key(), a.market.key());
     let dispute = &mut ctx.accounts.dispute;
     dispute.set_inner(Dispute {
         job,

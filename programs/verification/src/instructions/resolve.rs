@@ -43,38 +43,23 @@ pub fn resolve_dispute(ctx: Context<ResolveDispute>) -> Result<()> {
     let a = &ctx.accounts;
     let d = &a.dispute;
     d.require_unresolved()?;
-    require!(
-        now > d.reveal_end || d.all_revealed(),
-        VerificationError::VotingNotOver
-    );
+    require!(now > d.reveal_end || d.all_revealed(), VerificationError::VotingNotOver);
     let expected_bond = crate::bond_escrow(&d.job);
-    require_keys_eq!(
-        a.bond_escrow.key(),
-        expected_bond,
-        VerificationError::WrongDisputeAccount
-    );
+    require_keys_eq!(a.bond_escrow.key(), expected_bond, VerificationError::WrongDisputeAccount);
 
     let outcome = d.tally();
     let n = d.member_count as usize;
-    let votes_correct = d.votes[..n]
-        .iter()
-        .filter(|v| **v == VOTE_RESULT_CORRECT)
-        .count() as u8;
-    let votes_wrong = d.votes[..n]
-        .iter()
-        .filter(|v| **v == VOTE_RESULT_WRONG)
-        .count() as u8;
+    let votes_correct = d.votes[..n].iter().filter(|v| **v == VOTE_RESULT_CORRECT).count() as u8;
+    let votes_wrong = d.votes[..n].iter().filter(|v| **v == VOTE_RESULT_WRONG).count() as u8;
     let j = &a.job_accounts;
     let bump = ctx.bumps.job_accounts.verification_authority;
     let fee_bps = j.job.fee_bps;
 
     // The job itself: paid, or refunded and slashed.
     match outcome {
-        DisputeOutcome::ProviderWrong => j.slash(
-            &a.client_token.to_account_info(),
-            &a.challenger_token.to_account_info(),
-            bump,
-        )?,
+        DisputeOutcome::ProviderWrong => {
+            j.slash(&a.client_token.to_account_info(), &a.challenger_token.to_account_info(), bump)?
+        }
         _ => j.settle(&a.provider_token.to_account_info(), bump)?,
     }
 
@@ -94,10 +79,7 @@ pub fn resolve_dispute(ctx: Context<ResolveDispute>) -> Result<()> {
     if outcome == DisputeOutcome::ProviderRight {
         let split = split_payment(bond, fee_bps);
         (to_provider, fee) = (split.to_provider, split.fee);
-        esc.release(&[
-            (&a.provider_token.to_account_info(), to_provider),
-            (&j.treasury_token.to_account_info(), fee),
-        ])?;
+        esc.release(&[(&a.provider_token.to_account_info(), to_provider), (&j.treasury_token.to_account_info(), fee)])?;
     } else {
         refunded = bond;
         esc.refund(&a.challenger_token.to_account_info())?;
@@ -164,18 +146,10 @@ pub struct SettleVote<'info> {
 pub fn settle_vote(ctx: Context<SettleVote>) -> Result<()> {
     let a = &ctx.accounts;
     let d = &a.dispute;
-    require!(
-        d.outcome != DisputeOutcome::Pending,
-        VerificationError::NotResolved
-    );
+    require!(d.outcome != DisputeOutcome::Pending, VerificationError::NotResolved);
     let member = a.stake.owner;
-    let i = d
-        .member_position(&member)
-        .ok_or(VerificationError::NotQuorumMember)?;
-    require!(
-        d.settled_mask & (1 << i) == 0,
-        VerificationError::AlreadySettled
-    );
+    let i = d.member_position(&member).ok_or(VerificationError::NotQuorumMember)?;
+    require!(d.settled_mask & (1 << i) == 0, VerificationError::AlreadySettled);
     let penalised = d.penalised(i);
     let mut penalty = 0;
     if penalised && a.market.params.vote_penalty > 0 {
@@ -205,12 +179,6 @@ pub fn settle_vote(ctx: Context<SettleVote>) -> Result<()> {
     if closed {
         dispute.close(ctx.accounts.challenger.to_account_info())?;
     }
-    cinder_common::emit_event!(VoteSettled {
-        dispute: key,
-        voter: member,
-        penalised,
-        penalty,
-        dispute_closed: closed
-    });
+    cinder_common::emit_event!(VoteSettled { dispute: key, voter: member, penalised, penalty, dispute_closed: closed });
     Ok(())
 }

@@ -29,10 +29,19 @@ pub struct RegisterVerifier<'info> {
         init,
         payer = verifier,
         space = 8 + VerifierEntry::INIT_SPACE,
-        seeds = [VERIFIER_SEED, market.key().as_ref(), verifier.key().as_ref()],
+        seeds = [VERIFIER_SEED, market.key().as_ref(), &verifier_set.count.to_le_bytes()],
         bump,
     )]
     pub entry: Box<Account<'info, VerifierEntry>>,
+    /// Fails if the verifier is already registered in this market.
+    #[account(
+        init,
+        payer = verifier,
+        space = 8 + VerifierMarker::INIT_SPACE,
+        seeds = [VERIFIER_MARKER_SEED, market.key().as_ref(), verifier.key().as_ref()],
+        bump,
+    )]
+    pub marker: Box<Account<'info, VerifierMarker>>,
     #[account(
         seeds = [STAKE_SEED, market.pool.as_ref(), verifier.key().as_ref()],
         seeds::program = cinder_staking::ID,
@@ -44,18 +53,13 @@ pub struct RegisterVerifier<'info> {
 
 pub fn register_verifier(ctx: Context<RegisterVerifier>) -> Result<()> {
     let a = ctx.accounts;
-    require!(
-        a.stake.active >= a.market.params.min_stake,
-        VerificationError::InsufficientStake
-    );
+    require!(a.stake.active >= a.market.params.min_stake, VerificationError::InsufficientStake);
     if a.verifier_set.market == Pubkey::default() {
         a.verifier_set.market = a.market.key();
         a.verifier_set.bump = ctx.bumps.verifier_set;
     }
     let index = a.verifier_set.count;
-    a.verifier_set.count = index
-        .checked_add(1)
-        .ok_or(VerificationError::ArithmeticOverflow)?;
+    a.verifier_set.count = index.checked_add(1).ok_or(VerificationError::ArithmeticOverflow)?;
     a.entry.set_inner(VerifierEntry {
         market: a.market.key(),
         verifier: a.verifier.key(),
@@ -63,11 +67,8 @@ pub fn register_verifier(ctx: Context<RegisterVerifier>) -> Result<()> {
         registered_at: Clock::get()?.unix_timestamp,
         bump: ctx.bumps.entry,
     });
-    cinder_common::emit_event!(VerifierRegistered {
-        market: a.market.key(),
-        verifier: a.verifier.key(),
-        index
-    });
+    a.marker.set_inner(VerifierMarker { index, bump: ctx.bumps.marker });
+    cinder_common::emit_event!(VerifierRegistered { market: a.market.key(), verifier: a.verifier.key(), index });
     Ok(())
 }
 
@@ -98,20 +99,10 @@ pub struct SubmitResult<'info> {
 pub fn submit_result(ctx: Context<SubmitResult>, args: SubmitResultArgs) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = &ctx.accounts;
-    require!(
-        a.job.status == JobStatus::Claimed,
-        VerificationError::InvalidJobStatus
-    );
-    require_keys_eq!(
-        a.job.provider,
-        a.provider.key(),
-        VerificationError::NotAssignedProvider
-    );
+    require!(a.job.status == JobStatus::Claimed, VerificationError::InvalidJobStatus);
+    require_keys_eq!(a.job.provider, a.provider.key(), VerificationError::NotAssignedProvider);
     require!(now <= a.job.deadline, VerificationError::DeadlinePassed);
-    let seeds: &[&[u8]] = &[
-        VERIFICATION_AUTHORITY_SEED,
-        &[ctx.bumps.verification_authority],
-    ];
+    let seeds: &[&[u8]] = &[VERIFICATION_AUTHORITY_SEED, &[ctx.bumps.verification_authority]];
     // The jobs program emits ResultRecorded for this transition.
     cinder_jobs::cpi::record_result(
         CpiContext::new_with_signer(
@@ -147,16 +138,7 @@ pub struct FinalizeJob<'info> {
 pub fn finalize_job(ctx: Context<FinalizeJob>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let j = &ctx.accounts.job_accounts;
-    require!(
-        j.job.status == JobStatus::Submitted,
-        VerificationError::InvalidJobStatus
-    );
-    require!(
-        now > j.job.window_end,
-        VerificationError::ChallengeWindowOpen
-    );
-    j.settle(
-        &ctx.accounts.provider_token.to_account_info(),
-        ctx.bumps.job_accounts.verification_authority,
-    )
+    require!(j.job.status == JobStatus::Submitted, VerificationError::InvalidJobStatus);
+    require!(now > j.job.window_end, VerificationError::ChallengeWindowOpen);
+    j.settle(&ctx.accounts.provider_token.to_account_info(), ctx.bumps.job_accounts.verification_authority)
 }

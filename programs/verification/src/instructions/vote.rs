@@ -18,19 +18,11 @@ pub fn commit_vote(ctx: Context<Vote>, commitment: [u8; 32]) -> Result<()> {
     let voter = ctx.accounts.voter.key();
     let d = &mut ctx.accounts.dispute;
     d.require_unresolved()?;
-    let i = d
-        .member_position(&voter)
-        .ok_or(VerificationError::NotQuorumMember)?;
+    let i = d.member_position(&voter).ok_or(VerificationError::NotQuorumMember)?;
     require!(now <= d.commit_end, VerificationError::CommitPhaseOver);
-    require!(
-        d.commitments[i] == [0; 32],
-        VerificationError::AlreadyCommitted
-    );
+    require!(d.commitments[i] == [0; 32], VerificationError::AlreadyCommitted);
     d.commitments[i] = commitment;
-    cinder_common::emit_event!(VoteCommitted {
-        dispute: d.key(),
-        voter
-    });
+    cinder_common::emit_event!(VoteCommitted { dispute: d.key(), voter });
     Ok(())
 }
 
@@ -41,30 +33,12 @@ pub fn reveal_vote(ctx: Context<Vote>, vote: u8, salt: [u8; 32]) -> Result<()> {
     let key = ctx.accounts.dispute.key();
     let d = &mut ctx.accounts.dispute;
     d.require_unresolved()?;
-    let i = d
-        .member_position(&voter)
-        .ok_or(VerificationError::NotQuorumMember)?;
-    require!(
-        now > d.commit_end && now <= d.reveal_end,
-        VerificationError::RevealPhaseNotOpen
-    );
-    require!(
-        vote == VOTE_RESULT_CORRECT || vote == VOTE_RESULT_WRONG,
-        VerificationError::InvalidVote
-    );
-    require!(
-        d.commitments[i] != [0; 32] && d.votes[i] == 0,
-        VerificationError::NothingToReveal
-    );
-    require!(
-        vote_commitment(&key, &voter, vote, &salt) == d.commitments[i],
-        VerificationError::VoteMismatch
-    );
+    let i = d.member_position(&voter).ok_or(VerificationError::NotQuorumMember)?;
+    require!(now > d.commit_end && now <= d.reveal_end, VerificationError::RevealPhaseNotOpen);
+    require!(vote == VOTE_RESULT_CORRECT || vote == VOTE_RESULT_WRONG, VerificationError::InvalidVote);
+    require!(d.commitments[i] != [0; 32] && d.votes[i] == 0, VerificationError::NothingToReveal);
+    require!(vote_commitment(&key, &voter, vote, &salt) == d.commitments[i], VerificationError::VoteMismatch);
     d.votes[i] = vote;
-    cinder_common::emit_event!(VoteRevealed {
-        dispute: key,
-        voter,
-        vote
-    });
+    cinder_common::emit_event!(VoteRevealed { dispute: key, voter, vote });
     Ok(())
 }

@@ -1,0 +1,227 @@
+//! Verification program: PDAs, instruction builders, and the off-chain side of the quorum draw.
+use ::cinder_verification::{
+    accounts as acc, instruction as ix, DISPUTE_SEED, ID, MAX_EXTRA_CANDIDATES, VERIFIER_MARKER_SEED, VERIFIER_SEED,
+    VERIFIER_SET_SEED,
+};
+use anchor_lang::prelude::Pubkey;
+
+use crate::{anchor_ix, escrow::EscrowKeys, jobs::MarketKeys, AccountMeta, Instruction};
+
+pub use cinder_verification::{
+    selection_seed, slot_hash_of, vote_commitment, Dispute, DisputeOutcome, QuorumDraw, VerifierEntry, VerifierSet,
+    VOTE_RESULT_CORRECT, VOTE_RESULT_WRONG,
+};
+
+pub fn verifier_set_pda(market: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[VERIFIER_SET_SEED, market.as_ref()], &ID).0
+}
+pub fn verifier_entry_pda(market: &Pubkey, index: u32) -> Pubkey {
+    Pubkey::find_program_address(&[VERIFIER_SEED, market.as_ref(), &index.to_le_bytes()], &ID).0
+}
+pub fn verifier_marker_pda(market: &Pubkey, verifier: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[VERIFIER_MARKER_SEED, market.as_ref(), verifier.as_ref()], &ID).0
+}
+pub fn dispute_pda(job: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[DISPUTE_SEED, job.as_ref()], &ID).0
+}
+pub use cinder_verification::{bond_escrow, verification_authority};
+
+pub fn bond_escrow_keys(job: &Pubkey, mint: Pubkey, token_program: Pubkey) -> EscrowKeys {
+    EscrowKeys::new(verification_authority(), job.to_bytes(), mint, token_program)
+}
+
+/// Replays the on-chain draw: given the verifiers by index, returns the indices whose entries a
+/// `challenge_result` must pass (in order), or `None` if there are not enough eligible verifiers.
+pub fn draw_candidates(
+    slot_hash: &[u8; 32],
+    job: &Pubkey,
+    challenger: &Pubkey,
+    provider: &Pubkey,
+    verifiers_by_index: &[Pubkey],
+    quorum: usize,
+) -> Option<Vec<u32>> {
+    let count = verifiers_by_index.len() as u32;
+    if (count as usize) < quorum + 1 {
+        return None;
+    }
+    let seed = selection_seed(slot_hash, job, challenger);
+    let (mut picks, mut members) = (vec![], vec![]);
+    for i in QuorumDraw::new(seed, count).take(quorum + MAX_EXTRA_CANDIDATES as usize) {
+        picks.push(i);
+        let v = verifiers_by_index[i as usize];
+        if v != *provider && v != *challenger {
+            members.push(v);
+        }
+        if members.len() == quorum {
+            return Some(picks);
+        }
+    }
+    None
+}
+
+pub fn register_verifier(verifier: Pubkey, k: &MarketKeys, next_index: u32) -> Instruction {
+    anchor_ix(
+        ID,
+        acc::RegisterVerifier {
+            verifier,
+            market: k.market,
+            verifier_set: verifier_set_pda(&k.market),
+            entry: verifier_entry_pda(&k.market, next_index),
+            marker: verifier_marker_pda(&k.market, &verifier),
+            stake: k.stake(&verifier),
+            system_program: anchor_lang::system_program::ID,
+        },
+        ix::RegisterVerifier {},
+    )
+}
+
+pub fn submit_result(provider: Pubkey, job: Pubkey, a: SubmitResultArgs) -> Instruction {
+    anchor_ix(
+        ID,
+        acc::SubmitResult {
+            provider,
+            config: crate::jobs::config_pda(),
+            job,
+            verification_authority: verification_authority(),
+            jobs_program: cinder_jobs::ID,
+        },
+        ix::SubmitResult { args: a },
+    )
+}
+pub use cinder_verification::instructions::{ChallengeResultArgs, SubmitResultArgs};
+
+fn job_accounts(k: &MarketKeys, job: &Pubkey, client: Pubkey, provider: Pubkey) -> acc::JobAccounts {
+    let c = crate::jobs::close_job_accounts(k, job, client, provider);
+    acc::JobAccounts {
+        config: c.config,
+        market: c.market,
+        job: c.job,
+        client: c.client,
+        provider: c.provider,
+        escrow: c.escrow,
+        vault: c.vault,
+        mint: c.mint,
+        treasury_token: c.treasury_token,
+        pool: c.pool,
+        pool_vault: c.pool_vault,
+        stake: c.stake,
+        jobs_authority: c.jobs_authority,
+        escrow_program: c.escrow_program,
+        staking_program: c.staking_program,
+        token_program: c.token_program,
+        jobs_program: cinder_jobs::ID,
+        verification_authority: verification_authority(),
+    }
+}
+
+pub fn finalize_job(
+    caller: Pubkey,
+    k: &MarketKeys,
+    job: &Pubkey,
+    client: Pubkey,
+    provider: Pubkey,
+    provider_token: Pubkey,
+) -> Instruction {
+    anchor_ix(
+        ID,
+        acc::FinalizeJob { caller, job_accounts: job_accounts(k, job, client, provider), provider_token },
+        ix::FinalizeJob {},
+    )
+}
+
+pub fn challenge_result(
+    challenger: Pubkey,
+    challenger_token: Pubkey,
+    k: &MarketKeys,
+    job: &Pubkey,
+    randomness_slot: u64,
+    candidate_indices: &[u32],
+) -> Instruction {
+    let bond = bond_escrow_keys(job, k.mint, k.token_program);
+    let mut i = anchor_ix(
+        ID,
+        acc::ChallengeResult {
+            challenger,
+            config: crate::jobs::config_pda(),
+            market: k.market,
+            job: *job,
+            verifier_set: verifier_set_pda(&k.market),
+            challenger_marker: verifier_marker_pda(&k.market, &challenger),
+            challenger_stake: k.stake(&challenger),
+            mint: k.mint,
+            challenger_token,
+            bond_escrow: bond.escrow,
+            bond_vault: bond.vault,
+            dispute: dispute_pda(job),
+            slot_hashes: solana_sdk_ids::sysvar::slot_hashes::ID,
+            verification_authority: verification_authority(),
+            jobs_program: cinder_jobs::ID,
+            escrow_program: cinder_escrow::ID,
+            token_program: k.token_program,
+            system_program: anchor_lang::system_program::ID,
+        },
+        ix::ChallengeResult { args: ChallengeResultArgs { randomness_slot } },
+    );
+    i.accounts.extend(
+        candidate_indices.iter().map(|idx| AccountMeta::new_readonly(verifier_entry_pda(&k.market, *idx), false)),
+    );
+    i
+}
+
+pub fn commit_vote(voter: Pubkey, job: &Pubkey, commitment: [u8; 32]) -> Instruction {
+    anchor_ix(ID, acc::Vote { voter, dispute: dispute_pda(job) }, ix::CommitVote { commitment })
+}
+
+pub fn reveal_vote(voter: Pubkey, job: &Pubkey, vote: u8, salt: [u8; 32]) -> Instruction {
+    anchor_ix(ID, acc::Vote { voter, dispute: dispute_pda(job) }, ix::RevealVote { vote, salt })
+}
+
+/// Token accounts of the three parties: the jobs and escrow programs check who owns each.
+pub struct DisputeParties {
+    pub client: Pubkey,
+    pub client_token: Pubkey,
+    pub provider: Pubkey,
+    pub provider_token: Pubkey,
+    pub challenger: Pubkey,
+    pub challenger_token: Pubkey,
+}
+
+pub fn resolve_dispute(caller: Pubkey, k: &MarketKeys, job: &Pubkey, p: &DisputeParties) -> Instruction {
+    let bond = bond_escrow_keys(job, k.mint, k.token_program);
+    anchor_ix(
+        ID,
+        acc::ResolveDispute {
+            caller,
+            job_accounts: job_accounts(k, job, p.client, p.provider),
+            dispute: dispute_pda(job),
+            provider_token: p.provider_token,
+            client_token: p.client_token,
+            challenger_token: p.challenger_token,
+            challenger: p.challenger,
+            bond_escrow: bond.escrow,
+            bond_vault: bond.vault,
+        },
+        ix::ResolveDispute {},
+    )
+}
+
+pub fn settle_vote(caller: Pubkey, k: &MarketKeys, job: &Pubkey, member: &Pubkey, challenger: Pubkey) -> Instruction {
+    anchor_ix(
+        ID,
+        acc::SettleVote {
+            caller,
+            dispute: dispute_pda(job),
+            market: k.market,
+            pool: k.pool,
+            pool_vault: k.pool_vault,
+            stake: k.stake(member),
+            mint: k.mint,
+            treasury_token: k.treasury_token,
+            challenger,
+            verification_authority: verification_authority(),
+            staking_program: cinder_staking::ID,
+            token_program: k.token_program,
+        },
+        ix::SettleVote {},
+    )
+}
