@@ -11,7 +11,12 @@
 use std::{path::PathBuf, process::ExitCode};
 
 /// (crate directory under programs/, IDL file name).
-const PROGRAMS: &[(&str, &str)] = &[("escrow", "cinder_escrow"), ("staking", "cinder_staking")];
+const PROGRAMS: &[(&str, &str)] = &[
+    ("escrow", "cinder_escrow"),
+    ("staking", "cinder_staking"),
+    ("jobs", "cinder_jobs"),
+    ("verification", "cinder_verification"),
+];
 
 fn main() -> ExitCode {
     let check = std::env::args().any(|a| a == "--check");

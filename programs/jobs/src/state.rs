@@ -274,7 +274,12 @@ mod tests {
 
     #[test]
     fn pinned_account_sizes() {
-        assert_eq!(8 + Job::INIT_SPACE, 568);
-        assert_eq!(8 + Market::INIT_SPACE, 8 + 7 * 32 + 32 + (8 * 6 + 8 + 8 + 8 + 2 + 2 + 1 + 8 + 8) + 6 * 8 + 1 + 32);
+        // Job: 8 + market 32 + id 8 + client 32 + designated 33 + provider 32 + status 1 + payment 8
+        // + fee 2 + collateral 8 + 2 timeouts 16 + input hash 32 + input uri 4+96 + params 25
+        // + 5 timestamps 40 + commitment 32 + output hash 32 + output uri 4+96 + bump 1.
+        assert_eq!(8 + Job::INIT_SPACE, 542);
+        // MarketParams: 8 × u64/i64 + 2 × u16 + u8 = 69.
+        assert_eq!(MarketParams::INIT_SPACE, 69);
+        assert_eq!(8 + Market::INIT_SPACE, 8 + 6 * 32 + 32 + 69 + 6 * 8 + 1 + 32);
     }
 }
