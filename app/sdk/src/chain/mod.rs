@@ -10,6 +10,9 @@ use solana_keypair::Keypair;
 
 use crate::Instruction;
 
+#[cfg(feature = "local")]
+pub mod local;
+
 /// A boxed future, so the trait stays object-safe without extra dependencies.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -86,4 +89,10 @@ pub trait Chain: Send + Sync {
 
     /// Log messages of a confirmed transaction (for event history), if the node still has it.
     fn transaction_logs<'a>(&'a self, signature: &'a str) -> BoxFuture<'a, ChainResult<Option<Vec<String>>>>;
+
+    /// Signatures of transactions that touched `key`, oldest first (`getSignaturesForAddress`).
+    fn signatures_for_address<'a>(&'a self, key: &'a Pubkey) -> BoxFuture<'a, ChainResult<Vec<String>>> {
+        let _ = key;
+        Box::pin(async { Err(ChainError::Rpc("signatures_for_address is not supported by this chain".into())) })
+    }
 }

@@ -1,0 +1,199 @@
+//! The in-process chain: a solana-program-test bank with the four Cinder programs loaded natively
+//! (as builtins) next to the real SPL Token and Token-2022 programs. Used by the tests and by
+//! `cinder demo`. Everything else about it behaves like a cluster behind [`Chain`].
+#![allow(deprecated)] // program-test 3.x marks its API "unstable"; it is the harness we pin.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use anchor_lang::{
+    prelude::{AccountInfo, Clock, Pubkey},
+    solana_program::entrypoint::ProgramResult,
+};
+use solana_keypair::Keypair;
+use solana_program_test::{processor, BanksClient, ProgramTest, ProgramTestContext};
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+
+use super::{BoxFuture, Chain, ChainAccount, ChainError, ChainResult, TxReceipt};
+use crate::Instruction;
+
+/// Anchor's generated `entry<'info>` ties its three lifetimes together, so it does not coerce to
+/// program-test's higher-ranked function pointer. This re-borrows the arguments under one lifetime.
+#[macro_export]
+macro_rules! native_entry {
+    ($name:ident, $krate:ident) => {
+        pub fn $name<'a, 'b, 'c, 'd>(
+            program_id: &'a anchor_lang::prelude::Pubkey,
+            accounts: &'b [anchor_lang::prelude::AccountInfo<'c>],
+            data: &'d [u8],
+        ) -> anchor_lang::solana_program::entrypoint::ProgramResult {
+            // SAFETY: program-test keeps the serialized parameter buffer that all three borrow
+            // from alive for the whole call, and Anchor does not keep the references.
+            let accounts: &'c [anchor_lang::prelude::AccountInfo<'c>] = unsafe { std::mem::transmute(accounts) };
+            let program_id: &'c anchor_lang::prelude::Pubkey = unsafe { std::mem::transmute(program_id) };
+            let data: &'c [u8] = unsafe { std::mem::transmute(data) };
+            $krate::entry(program_id, accounts, data)
+        }
+    };
+}
+native_entry!(escrow_entry, cinder_escrow);
+native_entry!(staking_entry, cinder_staking);
+native_entry!(jobs_entry, cinder_jobs);
+native_entry!(verification_entry, cinder_verification);
+
+#[allow(dead_code)]
+fn _assert_types(_: &AccountInfo, _: ProgramResult) {}
+
+/// A ProgramTest with the four Cinder programs loaded natively.
+pub fn program_test() -> ProgramTest {
+    let mut pt = ProgramTest::default();
+    pt.prefer_bpf(false);
+    pt.add_program("cinder_escrow", cinder_escrow::ID, processor!(escrow_entry));
+    pt.add_program("cinder_staking", cinder_staking::ID, processor!(staking_entry));
+    pt.add_program("cinder_jobs", cinder_jobs::ID, processor!(jobs_entry));
+    pt.add_program("cinder_verification", cinder_verification::ID, processor!(verification_entry));
+    pt
+}
+
+/// The in-process chain. Cheap to clone (all clones share one bank).
+#[derive(Clone)]
+pub struct LocalChain {
+    banks: BanksClient,
+    ctx: Arc<tokio::sync::Mutex<ProgramTestContext>>,
+    payer: Arc<Keypair>,
+    /// Logs of every transaction sent through this chain, by signature (the bank keeps no history).
+    logs: Arc<Mutex<HashMap<String, Vec<String>>>>,
+    /// Signatures by account key, oldest first (for event history).
+    by_address: Arc<Mutex<HashMap<Pubkey, Vec<String>>>>,
+}
+
+impl LocalChain {
+    /// Starts a bank with the four programs loaded.
+    pub async fn start() -> Self {
+        Self::from_context(program_test().start_with_context().await)
+    }
+
+    pub fn from_context(ctx: ProgramTestContext) -> Self {
+        LocalChain {
+            banks: ctx.banks_client.clone(),
+            payer: Arc::new(ctx.payer.insecure_clone()),
+            ctx: Arc::new(tokio::sync::Mutex::new(ctx)),
+            logs: Arc::default(),
+            by_address: Arc::default(),
+        }
+    }
+
+    /// The genesis payer: holds plenty of SOL; used to fund demo wallets.
+    pub fn faucet(&self) -> Keypair {
+        self.payer.insecure_clone()
+    }
+
+    pub fn banks(&self) -> BanksClient {
+        self.banks.clone()
+    }
+
+    /// Moves the clock to `unix_timestamp` (and a couple of slots forward, so blockhashes change).
+    pub async fn warp_to_timestamp(&self, unix_timestamp: i64) -> ChainResult<()> {
+        let mut ctx = self.ctx.lock().await;
+        let clock: Clock = ctx.banks_client.get_sysvar().await.map_err(rpc)?;
+        ctx.warp_to_slot(clock.slot + 2).map_err(|e| ChainError::Rpc(format!("warp: {e:?}")))?;
+        let mut clock: Clock = ctx.banks_client.get_sysvar().await.map_err(rpc)?;
+        clock.unix_timestamp = unix_timestamp;
+        ctx.set_sysvar(&clock);
+        Ok(())
+    }
+
+    /// Signatures of the transactions this chain sent that touched `key`, oldest first.
+    pub fn signatures_for(&self, key: &Pubkey) -> Vec<String> {
+        self.by_address.lock().map(|m| m.get(key).cloned().unwrap_or_default()).unwrap_or_default()
+    }
+
+    async fn send_once(&self, tx: Transaction) -> ChainResult<TxReceipt> {
+        let signature = tx.signatures[0].to_string();
+        let keys = tx.message.account_keys.clone();
+        let r = self.banks.process_transaction_with_metadata(tx).await.map_err(rpc)?;
+        let logs = r.metadata.map(|m| m.log_messages).unwrap_or_default();
+        if let Err(e) = r.result {
+            let message = format!("{e:?}");
+            return Err(ChainError::Transaction { code: custom_code(&message), message, logs });
+        }
+        if let Ok(mut m) = self.logs.lock() {
+            m.insert(signature.clone(), logs.clone());
+        }
+        if let Ok(mut m) = self.by_address.lock() {
+            for k in keys {
+                m.entry(k).or_default().push(signature.clone());
+            }
+        }
+        let slot = self.banks.get_root_slot().await.map_err(rpc)?;
+        Ok(TxReceipt { signature, slot, logs })
+    }
+}
+
+fn rpc(e: impl std::fmt::Debug) -> ChainError {
+    ChainError::Rpc(format!("{e:?}"))
+}
+
+/// The custom program error code in a transaction error's debug form, if any.
+pub fn custom_code(err: &str) -> Option<u32> {
+    let rest = err.split("Custom(").nth(1)?;
+    rest.split(')').next()?.parse().ok()
+}
+
+impl Chain for LocalChain {
+    fn get_account<'a>(&'a self, key: &'a Pubkey) -> BoxFuture<'a, ChainResult<Option<ChainAccount>>> {
+        Box::pin(async move {
+            let a = self.banks.get_account(*key).await.map_err(rpc)?;
+            Ok(a.map(|a| ChainAccount { lamports: a.lamports, data: a.data, owner: a.owner, executable: a.executable }))
+        })
+    }
+
+    fn get_multiple_accounts<'a>(&'a self, keys: &'a [Pubkey]) -> BoxFuture<'a, ChainResult<Vec<Option<ChainAccount>>>> {
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(keys.len());
+            for k in keys {
+                out.push(self.get_account(k).await?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn send<'a>(
+        &'a self,
+        instructions: &'a [Instruction],
+        payer: &'a Keypair,
+        signers: &'a [&'a Keypair],
+    ) -> BoxFuture<'a, ChainResult<TxReceipt>> {
+        Box::pin(async move {
+            let mut all: Vec<&Keypair> = vec![payer];
+            all.extend(signers.iter().copied().filter(|k| k.pubkey() != payer.pubkey()));
+            let mut blockhash = self.banks.get_latest_blockhash().await.map_err(rpc)?;
+            for attempt in 0..3 {
+                let tx = Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), &all, blockhash);
+                match self.send_once(tx).await {
+                    // The same transaction under the same blockhash: wait for a new blockhash.
+                    Err(ChainError::Transaction { message, .. }) if message.contains("AlreadyProcessed") && attempt < 2 => {
+                        blockhash = self.ctx.lock().await.get_new_latest_blockhash().await.map_err(rpc)?;
+                    }
+                    other => return other,
+                }
+            }
+            Err(ChainError::Rpc("transaction kept colliding with an identical one".into()))
+        })
+    }
+
+    fn unix_timestamp(&self) -> BoxFuture<'_, ChainResult<i64>> {
+        Box::pin(async move { Ok(self.banks.get_sysvar::<Clock>().await.map_err(rpc)?.unix_timestamp) })
+    }
+
+    fn transaction_logs<'a>(&'a self, signature: &'a str) -> BoxFuture<'a, ChainResult<Option<Vec<String>>>> {
+        Box::pin(async move { Ok(self.logs.lock().ok().and_then(|m| m.get(signature).cloned())) })
+    }
+
+    fn signatures_for_address<'a>(&'a self, key: &'a Pubkey) -> BoxFuture<'a, ChainResult<Vec<String>>> {
+        Box::pin(async move { Ok(self.signatures_for(key)) })
+    }
+}
