@@ -10,6 +10,8 @@ use solana_keypair::Keypair;
 
 use crate::Instruction;
 
+pub mod rpc;
+
 /// A boxed future, so the trait stays object-safe without extra dependencies.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
