@@ -50,7 +50,9 @@ impl Server {
         let reqs = requests.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
                 tokio::spawn(serve_one(stream, handler.clone(), reqs.clone()));
             }
         });
@@ -62,11 +64,17 @@ impl Server {
     }
 
     fn calls(&self, method: &str) -> Vec<Value> {
-        self.requests().into_iter().filter(|r| r["method"] == method).collect()
+        self.requests()
+            .into_iter()
+            .filter(|r| r["method"] == method)
+            .collect()
     }
 
     fn methods(&self) -> Vec<String> {
-        self.requests().iter().map(|r| r["method"].as_str().unwrap().to_owned()).collect()
+        self.requests()
+            .iter()
+            .map(|r| r["method"].as_str().unwrap().to_owned())
+            .collect()
     }
 }
 
@@ -115,7 +123,9 @@ async fn serve_one(mut stream: TcpStream, handler: Handler, requests: Arc<Mutex<
 
 /// Every test runs under a hard bound.
 async fn bounded<T>(f: impl Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(20), f).await.expect("test timed out")
+    tokio::time::timeout(Duration::from_secs(20), f)
+        .await
+        .expect("test timed out")
 }
 
 fn fast_config() -> RpcConfig {
@@ -172,7 +182,10 @@ fn compute_budget(tx: &Transaction) -> (Option<u32>, Option<u64>) {
 fn test_ix(payer: &Keypair, other: &Keypair) -> Instruction {
     Instruction {
         program_id: Pubkey::new_from_array([9; 32]),
-        accounts: vec![AccountMeta::new(payer.pubkey(), true), AccountMeta::new_readonly(other.pubkey(), true)],
+        accounts: vec![
+            AccountMeta::new(payer.pubkey(), true),
+            AccountMeta::new_readonly(other.pubkey(), true),
+        ],
         data: vec![1, 2, 3],
     }
 }
@@ -182,11 +195,15 @@ fn blockhash(n: u8) -> Hash {
 }
 
 fn latest_blockhash_reply(n: u8, last_valid: u64) -> Reply {
-    Reply::Result(ctx(json!({"blockhash": blockhash(n).to_string(), "lastValidBlockHeight": last_valid})))
+    Reply::Result(ctx(
+        json!({"blockhash": blockhash(n).to_string(), "lastValidBlockHeight": last_valid}),
+    ))
 }
 
 fn sim_ok(units: u64) -> Reply {
-    Reply::Result(ctx(json!({"err": null, "logs": ["Program log: sim"], "unitsConsumed": units, "accounts": null})))
+    Reply::Result(ctx(
+        json!({"err": null, "logs": ["Program log: sim"], "unitsConsumed": units, "accounts": null}),
+    ))
 }
 
 fn signature_of(req: &Value) -> Value {
@@ -194,11 +211,15 @@ fn signature_of(req: &Value) -> Value {
 }
 
 fn status(err: Value, confirmation: &str) -> Reply {
-    Reply::Result(ctx(json!([{"slot": 77, "confirmations": 0, "err": err, "status": {"Ok": null}, "confirmationStatus": confirmation}])))
+    Reply::Result(ctx(
+        json!([{"slot": 77, "confirmations": 0, "err": err, "status": {"Ok": null}, "confirmationStatus": confirmation}]),
+    ))
 }
 
 fn tx_with_logs(logs: &[&str]) -> Reply {
-    Reply::Result(json!({"slot": 77, "blockTime": null, "meta": {"err": null, "logMessages": logs}, "transaction": {}}))
+    Reply::Result(
+        json!({"slot": 77, "blockTime": null, "meta": {"err": null, "logMessages": logs}, "transaction": {}}),
+    )
 }
 
 #[tokio::test]
@@ -326,7 +347,10 @@ async fn compute_limit_is_capped() {
         .await;
         let chain = RpcChain::new(&server.url, fast_config());
         let (payer, other) = (Keypair::new(), Keypair::new());
-        chain.send(&[test_ix(&payer, &other)], &payer, &[&other]).await.unwrap();
+        chain
+            .send(&[test_ix(&payer, &other)], &payer, &[&other])
+            .await
+            .unwrap();
         let tx = decode_tx(&server.calls("sendTransaction")[0]["params"][0]);
         assert_eq!(compute_budget(&tx), (Some(1_400_000), Some(777)));
     })
@@ -345,7 +369,13 @@ async fn http_503_and_429_are_retried_then_succeed() {
         })
         .await;
         let chain = RpcChain::new(&server.url, fast_config());
-        assert_eq!(chain.get_account(&Pubkey::new_from_array([1; 32])).await.unwrap(), None);
+        assert_eq!(
+            chain
+                .get_account(&Pubkey::new_from_array([1; 32]))
+                .await
+                .unwrap(),
+            None
+        );
         assert_eq!(server.calls("getAccountInfo").len(), 4);
     })
     .await;
@@ -356,8 +386,14 @@ async fn persistent_failures_give_up_after_bounded_attempts() {
     bounded(async {
         let server = Server::start(|_| Reply::Http(503)).await;
         let chain = RpcChain::new(&server.url, fast_config());
-        let err = chain.get_account(&Pubkey::new_from_array([1; 32])).await.unwrap_err();
-        assert!(matches!(&err, ChainError::Rpc(m) if m.contains("503")), "{err:?}");
+        let err = chain
+            .get_account(&Pubkey::new_from_array([1; 32]))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, ChainError::Rpc(m) if m.contains("503")),
+            "{err:?}"
+        );
         assert_eq!(server.requests().len(), 4, "max_rpc_attempts");
 
         // Nothing listening at all (transport error): also bounded, also Rpc.
@@ -365,7 +401,10 @@ async fn persistent_failures_give_up_after_bounded_attempts() {
         let dead_url = format!("http://{}", dead.local_addr().unwrap());
         drop(dead);
         let chain = RpcChain::new(dead_url, fast_config());
-        let err = chain.get_account(&Pubkey::new_from_array([1; 32])).await.unwrap_err();
+        let err = chain
+            .get_account(&Pubkey::new_from_array([1; 32]))
+            .await
+            .unwrap_err();
         assert!(matches!(err, ChainError::Rpc(_)), "{err:?}");
     })
     .await;
@@ -376,8 +415,14 @@ async fn json_rpc_error_is_reported_without_retry() {
     bounded(async {
         let server = Server::start(|_| Reply::RpcError(-32602, "Invalid param: WrongSize")).await;
         let chain = RpcChain::new(&server.url, fast_config());
-        let err = chain.get_account(&Pubkey::new_from_array([1; 32])).await.unwrap_err();
-        assert!(matches!(&err, ChainError::Rpc(m) if m.contains("Invalid param: WrongSize")), "{err:?}");
+        let err = chain
+            .get_account(&Pubkey::new_from_array([1; 32]))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, ChainError::Rpc(m) if m.contains("Invalid param: WrongSize")),
+            "{err:?}"
+        );
         assert_eq!(server.requests().len(), 1);
     })
     .await;
@@ -401,7 +446,9 @@ async fn expired_blockhash_is_refreshed_and_resent() {
                 Reply::Result(signature_of(req))
             }
             // The first transaction never lands; the second one does.
-            "getSignatureStatuses" if sends2.load(Ordering::SeqCst) < 2 => Reply::Result(ctx(json!([null]))),
+            "getSignatureStatuses" if sends2.load(Ordering::SeqCst) < 2 => {
+                Reply::Result(ctx(json!([null])))
+            }
             "getSignatureStatuses" => status(Value::Null, "confirmed"),
             "getBlockHeight" => Reply::Result(json!(150)),
             "getTransaction" => tx_with_logs(&[]),
@@ -410,9 +457,16 @@ async fn expired_blockhash_is_refreshed_and_resent() {
         .await;
         let chain = RpcChain::new(&server.url, fast_config());
         let (payer, other) = (Keypair::new(), Keypair::new());
-        let receipt = chain.send(&[test_ix(&payer, &other)], &payer, &[&other]).await.unwrap();
+        let receipt = chain
+            .send(&[test_ix(&payer, &other)], &payer, &[&other])
+            .await
+            .unwrap();
 
-        let sent: Vec<Transaction> = server.calls("sendTransaction").iter().map(|r| decode_tx(&r["params"][0])).collect();
+        let sent: Vec<Transaction> = server
+            .calls("sendTransaction")
+            .iter()
+            .map(|r| decode_tx(&r["params"][0]))
+            .collect();
         assert_eq!(sent.len(), 2);
         assert_eq!(sent[0].message.recent_blockhash, blockhash(1));
         assert_eq!(sent[1].message.recent_blockhash, blockhash(2));
@@ -422,7 +476,10 @@ async fn expired_blockhash_is_refreshed_and_resent() {
         assert_eq!(receipt.signature, sent[1].signatures[0].to_string());
         assert_eq!(server.calls("getLatestBlockhash").len(), 2);
         assert_eq!(server.calls("simulateTransaction").len(), 1);
-        assert_eq!(server.calls("getBlockHeight")[0]["params"], json!([{"commitment": "confirmed"}]));
+        assert_eq!(
+            server.calls("getBlockHeight")[0]["params"],
+            json!([{"commitment": "confirmed"}])
+        );
     })
     .await;
 }
@@ -432,7 +489,9 @@ async fn blockhash_expiry_exhausts_attempts() {
     bounded(async {
         let n = AtomicUsize::new(0);
         let server = Server::start(move |req| match req["method"].as_str().unwrap() {
-            "getLatestBlockhash" => latest_blockhash_reply(1 + n.fetch_add(1, Ordering::SeqCst) as u8, 100),
+            "getLatestBlockhash" => {
+                latest_blockhash_reply(1 + n.fetch_add(1, Ordering::SeqCst) as u8, 100)
+            }
             "simulateTransaction" => sim_ok(5_000),
             "sendTransaction" => Reply::Result(signature_of(req)),
             "getSignatureStatuses" => Reply::Result(ctx(json!([null]))),
@@ -442,9 +501,19 @@ async fn blockhash_expiry_exhausts_attempts() {
         .await;
         let chain = RpcChain::new(&server.url, fast_config());
         let (payer, other) = (Keypair::new(), Keypair::new());
-        let err = chain.send(&[test_ix(&payer, &other)], &payer, &[&other]).await.unwrap_err();
-        assert!(matches!(err, ChainError::BlockhashExpired { attempts: 3 }), "{err:?}");
-        let sent: Vec<Transaction> = server.calls("sendTransaction").iter().map(|r| decode_tx(&r["params"][0])).collect();
+        let err = chain
+            .send(&[test_ix(&payer, &other)], &payer, &[&other])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, ChainError::BlockhashExpired { attempts: 3 }),
+            "{err:?}"
+        );
+        let sent: Vec<Transaction> = server
+            .calls("sendTransaction")
+            .iter()
+            .map(|r| decode_tx(&r["params"][0]))
+            .collect();
         assert_eq!(sent.len(), 3);
         let hashes: Vec<Hash> = sent.iter().map(|t| t.message.recent_blockhash).collect();
         assert_eq!(hashes, vec![blockhash(1), blockhash(2), blockhash(3)]);
@@ -459,18 +528,31 @@ async fn program_error_in_status_is_a_transaction_error() {
             "getLatestBlockhash" => latest_blockhash_reply(1, 1_000),
             "simulateTransaction" => sim_ok(5_000),
             "sendTransaction" => Reply::Result(signature_of(req)),
-            "getSignatureStatuses" => status(json!({"InstructionError": [0, {"Custom": 6003}]}), "confirmed"),
+            "getSignatureStatuses" => status(
+                json!({"InstructionError": [0, {"Custom": 6003}]}),
+                "confirmed",
+            ),
             "getTransaction" => tx_with_logs(&["Program log: AnchorError ... Error Number: 6003."]),
             m => panic!("unexpected {m}"),
         })
         .await;
         let chain = RpcChain::new(&server.url, fast_config());
         let (payer, other) = (Keypair::new(), Keypair::new());
-        let err = chain.send(&[test_ix(&payer, &other)], &payer, &[&other]).await.unwrap_err();
+        let err = chain
+            .send(&[test_ix(&payer, &other)], &payer, &[&other])
+            .await
+            .unwrap_err();
         assert_eq!(err.program_error_code(), Some(6003));
         match err {
-            ChainError::Transaction { code: Some(6003), logs, .. } => {
-                assert_eq!(logs, vec!["Program log: AnchorError ... Error Number: 6003.".to_owned()])
+            ChainError::Transaction {
+                code: Some(6003),
+                logs,
+                ..
+            } => {
+                assert_eq!(
+                    logs,
+                    vec!["Program log: AnchorError ... Error Number: 6003.".to_owned()]
+                )
             }
             e => panic!("{e:?}"),
         }
@@ -494,14 +576,24 @@ async fn simulation_failure_is_not_sent() {
         .await;
         let chain = RpcChain::new(&server.url, fast_config());
         let (payer, other) = (Keypair::new(), Keypair::new());
-        let err = chain.send(&[test_ix(&payer, &other)], &payer, &[&other]).await.unwrap_err();
+        let err = chain
+            .send(&[test_ix(&payer, &other)], &payer, &[&other])
+            .await
+            .unwrap_err();
         match err {
-            ChainError::Transaction { code: Some(6001), logs, .. } => {
+            ChainError::Transaction {
+                code: Some(6001),
+                logs,
+                ..
+            } => {
                 assert_eq!(logs, vec!["Program log: Error Number: 6001.".to_owned()])
             }
             e => panic!("{e:?}"),
         }
-        assert_eq!(server.methods(), ["getLatestBlockhash", "simulateTransaction"]);
+        assert_eq!(
+            server.methods(),
+            ["getLatestBlockhash", "simulateTransaction"]
+        );
         assert!(server.calls("sendTransaction").is_empty());
     })
     .await;
@@ -517,8 +609,14 @@ async fn missing_signer_is_an_error_before_anything_is_sent() {
         .await;
         let chain = RpcChain::new(&server.url, fast_config());
         let (payer, other) = (Keypair::new(), Keypair::new());
-        let err = chain.send(&[test_ix(&payer, &other)], &payer, &[]).await.unwrap_err();
-        assert!(err.to_string().contains(&other.pubkey().to_string()), "{err}");
+        let err = chain
+            .send(&[test_ix(&payer, &other)], &payer, &[])
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains(&other.pubkey().to_string()),
+            "{err}"
+        );
         assert_eq!(server.methods(), ["getLatestBlockhash"]);
     })
     .await;
@@ -540,15 +638,212 @@ async fn wait_for_account_change_polls_until_changed() {
         let chain = RpcChain::new(&server.url, fast_config());
         let key = Pubkey::new_from_array([1; 32]);
         let old = chain.get_account(&key).await.unwrap().unwrap();
-        let new = chain.wait_for_account_change(&key, Some(&old), Duration::from_secs(10)).await.unwrap();
-        assert_eq!(new, Some(ChainAccount { lamports: 20, data: b"new".to_vec(), owner, executable: false }));
+        let new = chain
+            .wait_for_account_change(&key, Some(&old), Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(
+            new,
+            Some(ChainAccount {
+                lamports: 20,
+                data: b"new".to_vec(),
+                owner,
+                executable: false
+            })
+        );
         assert_eq!(server.requests().len(), 4);
 
         // No change at all → Timeout.
         let server = Server::start(|_| Reply::Result(ctx(Value::Null))).await;
         let chain = RpcChain::new(&server.url, fast_config());
-        let err = chain.wait_for_account_change(&key, None, Duration::from_millis(20)).await.unwrap_err();
+        let err = chain
+            .wait_for_account_change(&key, None, Duration::from_millis(20))
+            .await
+            .unwrap_err();
         assert!(matches!(err, ChainError::Timeout(_)), "{err:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn wait_for_account_change_falls_back_to_polling_when_ws_unreachable() {
+    bounded(async {
+        let owner = Pubkey::new_from_array([3; 32]);
+        let n = AtomicUsize::new(0);
+        let server = Server::start(move |_| match n.fetch_add(1, Ordering::SeqCst) {
+            0 => Reply::Result(ctx(Value::Null)),
+            _ => Reply::Result(ctx(ui_account(1, b"created", &owner))),
+        })
+        .await;
+        let dead = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ws_url = format!("ws://{}", dead.local_addr().unwrap());
+        drop(dead);
+        let chain = RpcChain::new(
+            &server.url,
+            RpcConfig {
+                ws_url: Some(ws_url),
+                ..fast_config()
+            },
+        );
+        let key = Pubkey::new_from_array([1; 32]);
+        let new = chain
+            .wait_for_account_change(&key, None, Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(new.map(|a| a.data), Some(b"created".to_vec()));
+        assert_eq!(server.calls("getAccountInfo").len(), 2);
+    })
+    .await;
+}
+
+/// A websocket server that answers one `accountSubscribe` and then pushes `notifications`.
+#[cfg(feature = "ws")]
+async fn ws_server(notifications: Vec<Value>) -> (String, Arc<Mutex<Vec<Value>>>) {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}", listener.local_addr().unwrap());
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let rec = received.clone();
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut ws = tokio_tungstenite::accept_async(stream).await.unwrap();
+        let Some(Ok(Message::Text(text))) = ws.next().await else {
+            panic!("no subscribe request")
+        };
+        let request: Value = serde_json::from_str(text.as_str()).unwrap();
+        rec.lock().unwrap().push(request.clone());
+        let reply = json!({"jsonrpc": "2.0", "result": 23, "id": request["id"]});
+        ws.send(Message::Text(reply.to_string().into()))
+            .await
+            .unwrap();
+        for value in notifications {
+            let note = json!({
+                "jsonrpc": "2.0",
+                "method": "accountNotification",
+                "params": {"result": {"context": {"slot": 5}, "value": value}, "subscription": 23},
+            });
+            if ws
+                .send(Message::Text(note.to_string().into()))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        // Keep the socket open until the client closes it.
+        while let Some(Ok(_)) = ws.next().await {}
+    });
+    (url, received)
+}
+
+#[cfg(feature = "ws")]
+#[tokio::test]
+async fn wait_for_account_change_uses_account_subscribe() {
+    bounded(async {
+        let owner = Pubkey::new_from_array([3; 32]);
+        let old = ChainAccount {
+            lamports: 10,
+            data: b"old".to_vec(),
+            owner,
+            executable: false,
+        };
+        // HTTP always shows the old state: the change can only come through the websocket.
+        let server = Server::start(move |req| {
+            assert_eq!(req["method"], "getAccountInfo");
+            Reply::Result(ctx(ui_account(10, b"old", &owner)))
+        })
+        .await;
+        let (ws_url, received) = ws_server(vec![
+            ui_account(10, b"old", &owner),
+            ui_account(20, b"new", &owner),
+        ])
+        .await;
+        let chain = RpcChain::new(
+            &server.url,
+            RpcConfig {
+                ws_url: Some(ws_url),
+                ..fast_config()
+            },
+        );
+        let key = Pubkey::new_from_array([1; 32]);
+        let new = chain
+            .wait_for_account_change(&key, Some(&old), Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(
+            new,
+            Some(ChainAccount {
+                lamports: 20,
+                data: b"new".to_vec(),
+                owner,
+                executable: false
+            })
+        );
+
+        let received = received.lock().unwrap().clone();
+        assert_eq!(received.len(), 1);
+        assert_eq!(received[0]["method"], "accountSubscribe");
+        assert_eq!(
+            received[0]["params"],
+            json!([key.to_string(), {"encoding": "base64", "commitment": "confirmed"}])
+        );
+        // Exactly one HTTP read: the check right after subscribing.
+        assert_eq!(server.calls("getAccountInfo").len(), 1);
+    })
+    .await;
+}
+
+#[cfg(feature = "ws")]
+#[tokio::test]
+async fn account_subscribe_closed_account_and_race_check() {
+    bounded(async {
+        let owner = Pubkey::new_from_array([3; 32]);
+        let old = ChainAccount {
+            lamports: 10,
+            data: b"old".to_vec(),
+            owner,
+            executable: false,
+        };
+        let key = Pubkey::new_from_array([1; 32]);
+
+        // A notification with `null` value: the account was closed.
+        let server =
+            Server::start(move |_| Reply::Result(ctx(ui_account(10, b"old", &owner)))).await;
+        let (ws_url, _) = ws_server(vec![Value::Null]).await;
+        let chain = RpcChain::new(
+            &server.url,
+            RpcConfig {
+                ws_url: Some(ws_url),
+                ..fast_config()
+            },
+        );
+        assert_eq!(
+            chain
+                .wait_for_account_change(&key, Some(&old), Duration::from_secs(10))
+                .await
+                .unwrap(),
+            None
+        );
+
+        // The change happened before the subscription: the HTTP read right after subscribing
+        // returns it even though no notification ever comes.
+        let server =
+            Server::start(move |_| Reply::Result(ctx(ui_account(30, b"raced", &owner)))).await;
+        let (ws_url, _) = ws_server(vec![]).await;
+        let chain = RpcChain::new(
+            &server.url,
+            RpcConfig {
+                ws_url: Some(ws_url),
+                ..fast_config()
+            },
+        );
+        let new = chain
+            .wait_for_account_change(&key, Some(&old), Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(new.map(|a| a.lamports), Some(30));
     })
     .await;
 }

@@ -13,9 +13,9 @@
 //!   land, so it is re-signed with a fresh blockhash and sent again, up to `max_send_attempts`.
 //! * Transport errors, HTTP 429 and 5xx are retried with exponential backoff
 //!   (`max_rpc_attempts`); JSON-RPC error objects are returned at once as [`ChainError::Rpc`].
-//! * Account changes: [`RpcChain::wait_for_account_change`] polls `getAccountInfo` every
-//!   `poll_interval`. Websocket `accountSubscribe` is NOT implemented yet (`ws_url` is accepted
-//!   and ignored); polling is always used.
+//! * Account changes: [`RpcChain::wait_for_account_change`] uses websocket `accountSubscribe`
+//!   when the crate is built with the `ws` feature and `ws_url` is set and reachable; otherwise
+//!   (or when the socket fails) it polls `getAccountInfo` every `poll_interval`.
 
 use std::{
     sync::atomic::{AtomicU64, Ordering},
@@ -36,9 +36,11 @@ use super::{BoxFuture, Chain, ChainAccount, ChainError, ChainResult, TxReceipt};
 use crate::{AccountMeta, Instruction};
 
 /// The compute budget program.
-pub const COMPUTE_BUDGET_PROGRAM_ID: Pubkey = Pubkey::from_str_const("ComputeBudget111111111111111111111111111111");
+pub const COMPUTE_BUDGET_PROGRAM_ID: Pubkey =
+    Pubkey::from_str_const("ComputeBudget111111111111111111111111111111");
 /// The Clock sysvar.
-pub const CLOCK_SYSVAR_ID: Pubkey = Pubkey::from_str_const("SysvarC1ock11111111111111111111111111111111");
+pub const CLOCK_SYSVAR_ID: Pubkey =
+    Pubkey::from_str_const("SysvarC1ock11111111111111111111111111111111");
 /// The largest compute-unit limit a transaction may request.
 pub const MAX_COMPUTE_UNIT_LIMIT: u32 = 1_400_000;
 
@@ -46,20 +48,32 @@ pub const MAX_COMPUTE_UNIT_LIMIT: u32 = 1_400_000;
 pub fn set_compute_unit_limit(units: u32) -> Instruction {
     let mut data = vec![2u8];
     data.extend_from_slice(&units.to_le_bytes());
-    Instruction { program_id: COMPUTE_BUDGET_PROGRAM_ID, accounts: Vec::<AccountMeta>::new(), data }
+    Instruction {
+        program_id: COMPUTE_BUDGET_PROGRAM_ID,
+        accounts: Vec::<AccountMeta>::new(),
+        data,
+    }
 }
 
 /// `SetComputeUnitPrice(micro_lamports)`: tag 3 + u64 LE.
 pub fn set_compute_unit_price(micro_lamports: u64) -> Instruction {
     let mut data = vec![3u8];
     data.extend_from_slice(&micro_lamports.to_le_bytes());
-    Instruction { program_id: COMPUTE_BUDGET_PROGRAM_ID, accounts: Vec::<AccountMeta>::new(), data }
+    Instruction {
+        program_id: COMPUTE_BUDGET_PROGRAM_ID,
+        accounts: Vec::<AccountMeta>::new(),
+        data,
+    }
 }
 
 /// The custom program error code in a transaction error such as
 /// `{"InstructionError":[0,{"Custom":6003}]}`.
 pub fn custom_error_code(err: &Value) -> Option<u32> {
-    err.get("InstructionError")?.get(1)?.get("Custom")?.as_u64().and_then(|c| u32::try_from(c).ok())
+    err.get("InstructionError")?
+        .get(1)?
+        .get("Custom")?
+        .as_u64()
+        .and_then(|c| u32::try_from(c).ok())
 }
 
 /// Commitment level for reads and for confirming transactions.
@@ -118,8 +132,8 @@ pub struct RpcConfig {
     pub confirm_timeout: Duration,
     /// Interval for status and account polling.
     pub poll_interval: Duration,
-    /// Websocket endpoint. Accepted for forward compatibility; subscriptions are not implemented
-    /// yet, polling is used instead.
+    /// Websocket endpoint (`ws://` or, with the `tls` feature, `wss://`) for `accountSubscribe`.
+    /// Used only with the `ws` feature; without it, or when unreachable, polling is used.
     pub ws_url: Option<String>,
     /// Attempts per JSON-RPC call on transport errors, HTTP 429 and 5xx (at least 1).
     pub max_rpc_attempts: u32,
@@ -171,17 +185,31 @@ struct UiAccount {
 impl UiAccount {
     fn decode(self) -> ChainResult<ChainAccount> {
         if self.data.1 != "base64" {
-            return Err(ChainError::Decode(format!("account data encoding {:?}, expected base64", self.data.1)));
+            return Err(ChainError::Decode(format!(
+                "account data encoding {:?}, expected base64",
+                self.data.1
+            )));
         }
-        let data = B64.decode(self.data.0.as_bytes()).map_err(|e| ChainError::Decode(format!("account data: {e}")))?;
+        let data = B64
+            .decode(self.data.0.as_bytes())
+            .map_err(|e| ChainError::Decode(format!("account data: {e}")))?;
         let owner = parse_pubkey(&self.owner)?;
-        Ok(ChainAccount { lamports: self.lamports, data, owner, executable: self.executable })
+        Ok(ChainAccount {
+            lamports: self.lamports,
+            data,
+            owner,
+            executable: self.executable,
+        })
     }
 }
 
 fn parse_pubkey(s: &str) -> ChainResult<Pubkey> {
-    let bytes = bs58::decode(s).into_vec().map_err(|e| ChainError::Decode(format!("pubkey {s:?}: {e}")))?;
-    let arr: [u8; 32] = bytes.try_into().map_err(|_| ChainError::Decode(format!("pubkey {s:?}: not 32 bytes")))?;
+    let bytes = bs58::decode(s)
+        .into_vec()
+        .map_err(|e| ChainError::Decode(format!("pubkey {s:?}: {e}")))?;
+    let arr: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| ChainError::Decode(format!("pubkey {s:?}: not 32 bytes")))?;
     Ok(Pubkey::new_from_array(arr))
 }
 
@@ -235,7 +263,12 @@ impl RpcChain {
             .timeout(config.request_timeout)
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
-        RpcChain { url: url.into(), config, http, next_id: AtomicU64::new(1) }
+        RpcChain {
+            url: url.into(),
+            config,
+            http,
+            next_id: AtomicU64::new(1),
+        }
     }
 
     pub fn url(&self) -> &str {
@@ -249,7 +282,8 @@ impl RpcChain {
     /// One JSON-RPC call with bounded retries on transport errors, HTTP 429 and 5xx.
     pub async fn call<T: DeserializeOwned>(&self, method: &str, params: Value) -> ChainResult<T> {
         let value = self.call_value(method, params).await?;
-        serde_json::from_value(value).map_err(|e| ChainError::Decode(format!("{method} result: {e}")))
+        serde_json::from_value(value)
+            .map_err(|e| ChainError::Decode(format!("{method} result: {e}")))
     }
 
     async fn call_value(&self, method: &str, params: Value) -> ChainResult<Value> {
@@ -274,7 +308,9 @@ impl RpcChain {
                 }
             }
         }
-        Err(ChainError::Rpc(format!("{method} failed after {attempts} attempts: {last}")))
+        Err(ChainError::Rpc(format!(
+            "{method} failed after {attempts} attempts: {last}"
+        )))
     }
 
     async fn call_once(&self, method: &str, params: &Value) -> Result<Value, CallError> {
@@ -291,14 +327,25 @@ impl RpcChain {
         if status.as_u16() == 429 || status.is_server_error() {
             return Err(CallError::Retryable(format!("HTTP {status}")));
         }
-        let text = resp.text().await.map_err(|e| CallError::Retryable(format!("reading body: {e}")))?;
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| CallError::Retryable(format!("reading body: {e}")))?;
         if !status.is_success() {
-            return Err(CallError::Final(ChainError::Rpc(format!("{method}: HTTP {status}: {}", truncate(&text)))));
+            return Err(CallError::Final(ChainError::Rpc(format!(
+                "{method}: HTTP {status}: {}",
+                truncate(&text)
+            ))));
         }
-        let mut v: Value = serde_json::from_str(&text)
-            .map_err(|e| CallError::Final(ChainError::Decode(format!("{method}: invalid JSON: {e}"))))?;
+        let mut v: Value = serde_json::from_str(&text).map_err(|e| {
+            CallError::Final(ChainError::Decode(format!("{method}: invalid JSON: {e}")))
+        })?;
         if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
-            let msg = err.get("message").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| err.to_string());
+            let msg = err
+                .get("message")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| err.to_string());
             let code = err.get("code").and_then(Value::as_i64);
             return Err(CallError::Final(ChainError::Rpc(match code {
                 Some(c) => format!("{method}: {msg} (code {c})"),
@@ -307,7 +354,9 @@ impl RpcChain {
         }
         match v.get_mut("result") {
             Some(r) => Ok(r.take()),
-            None => Err(CallError::Final(ChainError::Decode(format!("{method}: answer has neither result nor error")))),
+            None => Err(CallError::Final(ChainError::Decode(format!(
+                "{method}: answer has neither result nor error"
+            )))),
         }
     }
 
@@ -321,13 +370,17 @@ impl RpcChain {
         r.value.map(UiAccount::decode).transpose()
     }
 
-    pub async fn get_multiple_account_infos(&self, keys: &[Pubkey]) -> ChainResult<Vec<Option<ChainAccount>>> {
+    pub async fn get_multiple_account_infos(
+        &self,
+        keys: &[Pubkey],
+    ) -> ChainResult<Vec<Option<ChainAccount>>> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
         let keys_b58: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
         let params = json!([keys_b58, { "encoding": "base64", "commitment": self.config.commitment.as_str() }]);
-        let r: WithContext<Vec<Option<UiAccount>>> = self.call("getMultipleAccounts", params).await?;
+        let r: WithContext<Vec<Option<UiAccount>>> =
+            self.call("getMultipleAccounts", params).await?;
         if r.value.len() != keys.len() {
             return Err(ChainError::Decode(format!(
                 "getMultipleAccounts returned {} accounts for {} keys",
@@ -335,37 +388,56 @@ impl RpcChain {
                 keys.len()
             )));
         }
-        r.value.into_iter().map(|a| a.map(UiAccount::decode).transpose()).collect()
+        r.value
+            .into_iter()
+            .map(|a| a.map(UiAccount::decode).transpose())
+            .collect()
     }
 
     /// `getLatestBlockhash` → (blockhash, lastValidBlockHeight).
     pub async fn latest_blockhash(&self) -> ChainResult<(Hash, u64)> {
-        let r: WithContext<LatestBlockhash> = self.call("getLatestBlockhash", json!([self.commitment_cfg()])).await?;
+        let r: WithContext<LatestBlockhash> = self
+            .call("getLatestBlockhash", json!([self.commitment_cfg()]))
+            .await?;
         let bytes = bs58::decode(&r.value.blockhash)
             .into_vec()
             .map_err(|e| ChainError::Decode(format!("blockhash: {e}")))?;
-        let arr: [u8; 32] = bytes.try_into().map_err(|_| ChainError::Decode("blockhash: not 32 bytes".into()))?;
+        let arr: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| ChainError::Decode("blockhash: not 32 bytes".into()))?;
         Ok((Hash::new_from_array(arr), r.value.last_valid_block_height))
     }
 
     pub async fn block_height(&self) -> ChainResult<u64> {
-        self.call("getBlockHeight", json!([self.commitment_cfg()])).await
+        self.call("getBlockHeight", json!([self.commitment_cfg()]))
+            .await
     }
 
-    pub async fn get_transaction_logs(&self, signature: &str) -> ChainResult<Option<(u64, Vec<String>)>> {
+    pub async fn get_transaction_logs(
+        &self,
+        signature: &str,
+    ) -> ChainResult<Option<(u64, Vec<String>)>> {
         let params = json!([signature, {
             "encoding": "json",
             "maxSupportedTransactionVersion": 0,
             "commitment": self.config.commitment.for_get_transaction(),
         }]);
         let r: Option<GetTransaction> = self.call("getTransaction", params).await?;
-        Ok(r.map(|t| (t.slot, t.meta.and_then(|m| m.log_messages).unwrap_or_default())))
+        Ok(r.map(|t| {
+            (
+                t.slot,
+                t.meta.and_then(|m| m.log_messages).unwrap_or_default(),
+            )
+        }))
     }
 
     /// Waits until `key`'s account differs from `previous` (`None`: did not exist) and returns
     /// the new state (`None`: the account was closed). [`ChainError::Timeout`] after `timeout`.
     ///
-    /// Polls `getAccountInfo` every `poll_interval` (websocket `accountSubscribe` is a follow-up).
+    /// With the `ws` feature and `ws_url` set, subscribes with `accountSubscribe` (then reads the
+    /// account once over HTTP, so a change between `previous` and the subscription is not
+    /// missed). If the socket cannot be opened, the subscription is refused, or the socket drops,
+    /// it falls back to polling `getAccountInfo` every `poll_interval` until the same deadline.
     pub async fn wait_for_account_change(
         &self,
         key: &Pubkey,
@@ -373,6 +445,22 @@ impl RpcChain {
         timeout: Duration,
     ) -> ChainResult<Option<ChainAccount>> {
         let deadline = Instant::now() + timeout;
+        if let Some(ws_url) = &self.config.ws_url {
+            #[cfg(feature = "ws")]
+            match ws::wait_for_change(self, ws_url, key, previous, deadline).await? {
+                ws::Outcome::Changed(account) => return Ok(account),
+                ws::Outcome::TimedOut => {
+                    return Err(ChainError::Timeout(format!(
+                        "account {key} did not change within {timeout:?}"
+                    )))
+                }
+                ws::Outcome::Unavailable(why) => {
+                    debug!(%why, "websocket subscription unavailable, polling getAccountInfo")
+                }
+            }
+            #[cfg(not(feature = "ws"))]
+            debug!(%ws_url, "built without the `ws` feature, polling getAccountInfo");
+        }
         loop {
             let current = self.get_account_info(key).await?;
             if current.as_ref() != previous {
@@ -380,14 +468,21 @@ impl RpcChain {
             }
             let now = Instant::now();
             if now >= deadline {
-                return Err(ChainError::Timeout(format!("account {key} did not change within {timeout:?}")));
+                return Err(ChainError::Timeout(format!(
+                    "account {key} did not change within {timeout:?}"
+                )));
             }
             sleep(self.config.poll_interval.min(deadline - now)).await;
         }
     }
 
     /// Builds and signs a legacy transaction. Every required signer must be among `signers`.
-    fn sign_tx(instructions: &[Instruction], payer: &Keypair, signers: &[&Keypair], blockhash: Hash) -> ChainResult<Transaction> {
+    fn sign_tx(
+        instructions: &[Instruction],
+        payer: &Keypair,
+        signers: &[&Keypair],
+        blockhash: Hash,
+    ) -> ChainResult<Transaction> {
         let payer_key = payer.pubkey();
         let mut message = Message::new(instructions, Some(&payer_key));
         message.recent_blockhash = blockhash;
@@ -397,7 +492,10 @@ impl RpcChain {
         let mut signed = vec![false; required];
         for kp in std::iter::once(payer).chain(signers.iter().copied()) {
             let pk = kp.pubkey();
-            if let Some(pos) = tx.message.account_keys[..required].iter().position(|k| *k == pk) {
+            if let Some(pos) = tx.message.account_keys[..required]
+                .iter()
+                .position(|k| *k == pk)
+            {
                 if !signed[pos] {
                     tx.signatures[pos] = kp.sign_message(&msg_bytes);
                     signed[pos] = true;
@@ -414,7 +512,8 @@ impl RpcChain {
     }
 
     fn encode_tx(tx: &Transaction) -> ChainResult<String> {
-        let bytes = bincode::serialize(tx).map_err(|e| ChainError::Decode(format!("serialising transaction: {e}")))?;
+        let bytes = bincode::serialize(tx)
+            .map_err(|e| ChainError::Decode(format!("serialising transaction: {e}")))?;
         Ok(B64.encode(bytes))
     }
 
@@ -434,7 +533,11 @@ impl RpcChain {
         signers: &[&Keypair],
         blockhash: Hash,
     ) -> ChainResult<u32> {
-        let sim_ixs = Self::with_budget(MAX_COMPUTE_UNIT_LIMIT, self.config.priority_micro_lamports, instructions);
+        let sim_ixs = Self::with_budget(
+            MAX_COMPUTE_UNIT_LIMIT,
+            self.config.priority_micro_lamports,
+            instructions,
+        );
         let tx = Self::sign_tx(&sim_ixs, payer, signers, blockhash)?;
         let params = json!([Self::encode_tx(&tx)?, {
             "encoding": "base64",
@@ -453,7 +556,8 @@ impl RpcChain {
         }
         let limit = match sim.units_consumed {
             Some(units) => {
-                let with_margin = units.saturating_mul(100 + u64::from(self.config.cu_margin_pct)) / 100;
+                let with_margin =
+                    units.saturating_mul(100 + u64::from(self.config.cu_margin_pct)) / 100;
                 with_margin.clamp(1, u64::from(MAX_COMPUTE_UNIT_LIMIT)) as u32
             }
             None => {
@@ -467,12 +571,17 @@ impl RpcChain {
 
     /// Polls the status of `signature` until the commitment is reached (→ `Some(slot)`), or the
     /// blockhash expired (→ `None`).
-    async fn await_confirmation(&self, signature: &str, last_valid_block_height: u64) -> ChainResult<Option<u64>> {
+    async fn await_confirmation(
+        &self,
+        signature: &str,
+        last_valid_block_height: u64,
+    ) -> ChainResult<Option<u64>> {
         let deadline = Instant::now() + self.config.confirm_timeout;
         let mut expired = false;
         loop {
             let params = json!([[signature], { "searchTransactionHistory": false }]);
-            let r: WithContext<Vec<Option<SignatureStatus>>> = self.call("getSignatureStatuses", params).await?;
+            let r: WithContext<Vec<Option<SignatureStatus>>> =
+                self.call("getSignatureStatuses", params).await?;
             if let Some(status) = r.value.into_iter().next().flatten() {
                 if let Some(err) = status.err.filter(|e| !e.is_null()) {
                     let logs = match self.get_transaction_logs(signature).await {
@@ -485,7 +594,11 @@ impl RpcChain {
                         logs,
                     });
                 }
-                if self.config.commitment.reached_by(status.confirmation_status.as_deref()) {
+                if self
+                    .config
+                    .commitment
+                    .reached_by(status.confirmation_status.as_deref())
+                {
                     return Ok(Some(status.slot));
                 }
                 // Landed but not yet at our commitment: it can no longer expire, keep waiting.
@@ -513,7 +626,9 @@ impl RpcChain {
         signers: &[&Keypair],
     ) -> ChainResult<TxReceipt> {
         let (mut blockhash, mut last_valid) = self.latest_blockhash().await?;
-        let limit = self.simulate_compute_limit(instructions, payer, signers, blockhash).await?;
+        let limit = self
+            .simulate_compute_limit(instructions, payer, signers, blockhash)
+            .await?;
         let ixs = Self::with_budget(limit, self.config.priority_micro_lamports, instructions);
         let attempts = self.config.max_send_attempts.max(1);
         for attempt in 1..=attempts {
@@ -523,12 +638,17 @@ impl RpcChain {
             let tx = Self::sign_tx(&ixs, payer, signers, blockhash)?;
             let signature = tx.signatures[0].to_string();
             debug!(attempt, %signature, last_valid, "sendTransaction");
-            let params = json!([Self::encode_tx(&tx)?, { "encoding": "base64", "skipPreflight": true }]);
+            let params =
+                json!([Self::encode_tx(&tx)?, { "encoding": "base64", "skipPreflight": true }]);
             let _: String = self.call("sendTransaction", params).await?;
             match self.await_confirmation(&signature, last_valid).await? {
                 Some(slot) => {
                     let logs = self.receipt_logs(&signature).await?;
-                    return Ok(TxReceipt { signature, slot, logs });
+                    return Ok(TxReceipt {
+                        signature,
+                        slot,
+                        logs,
+                    });
                 }
                 None => debug!(attempt, %signature, "blockhash expired before confirmation"),
             }
@@ -553,6 +673,94 @@ impl RpcChain {
     }
 }
 
+#[cfg(feature = "ws")]
+mod ws {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::{connect_async, tungstenite::Message as WsMessage};
+
+    use super::*;
+
+    pub(super) enum Outcome {
+        /// The account differs from `previous`: its new state.
+        Changed(Option<ChainAccount>),
+        /// The deadline passed without a change.
+        TimedOut,
+        /// No usable subscription (connect failed, refused, socket dropped): poll instead.
+        Unavailable(String),
+    }
+
+    pub(super) async fn wait_for_change(
+        chain: &RpcChain,
+        ws_url: &str,
+        key: &Pubkey,
+        previous: Option<&ChainAccount>,
+        deadline: Instant,
+    ) -> ChainResult<Outcome> {
+        debug!(method = "accountSubscribe", "websocket connect");
+        let connect_deadline = deadline.min(Instant::now() + chain.config.request_timeout);
+        let mut socket =
+            match tokio::time::timeout_at(connect_deadline, connect_async(ws_url)).await {
+                Ok(Ok((socket, _))) => socket,
+                Ok(Err(e)) => return Ok(Outcome::Unavailable(format!("connect: {e}"))),
+                Err(_) => return Ok(Outcome::Unavailable("connect timed out".into())),
+            };
+        let request = json!({
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "accountSubscribe",
+            "params": [key.to_string(), {
+                "encoding": "base64",
+                "commitment": chain.config.commitment.as_str(),
+            }],
+        });
+        if let Err(e) = socket
+            .send(WsMessage::Text(request.to_string().into()))
+            .await
+        {
+            return Ok(Outcome::Unavailable(format!("send: {e}")));
+        }
+        let mut subscribed = false;
+        let outcome = loop {
+            let message = match tokio::time::timeout_at(deadline, socket.next()).await {
+                Err(_) => break Outcome::TimedOut,
+                Ok(None) => break Outcome::Unavailable("socket closed".into()),
+                Ok(Some(Err(e))) => break Outcome::Unavailable(format!("socket: {e}")),
+                Ok(Some(Ok(WsMessage::Text(text)))) => text,
+                Ok(Some(Ok(WsMessage::Close(_)))) => {
+                    break Outcome::Unavailable("socket closed".into())
+                }
+                Ok(Some(Ok(_))) => continue,
+            };
+            let Ok(v) = serde_json::from_str::<Value>(message.as_str()) else {
+                continue;
+            };
+            if !subscribed && v.get("id") == Some(&json!(1)) {
+                if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
+                    break Outcome::Unavailable(format!("accountSubscribe refused: {err}"));
+                }
+                subscribed = true;
+                // The account may have changed before the subscription existed.
+                let current = chain.get_account_info(key).await?;
+                if current.as_ref() != previous {
+                    break Outcome::Changed(current);
+                }
+                continue;
+            }
+            if v.get("method").and_then(Value::as_str) == Some("accountNotification") {
+                let value = v["params"]["result"]["value"].clone();
+                let account: Option<UiAccount> = serde_json::from_value(value)
+                    .map_err(|e| ChainError::Decode(format!("accountNotification: {e}")))?;
+                let account = account.map(UiAccount::decode).transpose()?;
+                if account.as_ref() != previous {
+                    break Outcome::Changed(account);
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(1), socket.close(None)).await;
+        Ok(outcome)
+    }
+}
+
 fn truncate(s: &str) -> &str {
     match s.char_indices().nth(200) {
         Some((i, _)) => &s[..i],
@@ -561,11 +769,17 @@ fn truncate(s: &str) -> &str {
 }
 
 impl Chain for RpcChain {
-    fn get_account<'a>(&'a self, key: &'a Pubkey) -> BoxFuture<'a, ChainResult<Option<ChainAccount>>> {
+    fn get_account<'a>(
+        &'a self,
+        key: &'a Pubkey,
+    ) -> BoxFuture<'a, ChainResult<Option<ChainAccount>>> {
         Box::pin(self.get_account_info(key))
     }
 
-    fn get_multiple_accounts<'a>(&'a self, keys: &'a [Pubkey]) -> BoxFuture<'a, ChainResult<Vec<Option<ChainAccount>>>> {
+    fn get_multiple_accounts<'a>(
+        &'a self,
+        keys: &'a [Pubkey],
+    ) -> BoxFuture<'a, ChainResult<Vec<Option<ChainAccount>>>> {
         Box::pin(self.get_multiple_account_infos(keys))
     }
 
@@ -588,12 +802,22 @@ impl Chain for RpcChain {
                 .data
                 .get(32..40)
                 .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| ChainError::Decode(format!("Clock sysvar data is {} bytes", clock.data.len())))?;
+                .ok_or_else(|| {
+                    ChainError::Decode(format!("Clock sysvar data is {} bytes", clock.data.len()))
+                })?;
             Ok(i64::from_le_bytes(bytes))
         })
     }
 
-    fn transaction_logs<'a>(&'a self, signature: &'a str) -> BoxFuture<'a, ChainResult<Option<Vec<String>>>> {
-        Box::pin(async move { Ok(self.get_transaction_logs(signature).await?.map(|(_, logs)| logs)) })
+    fn transaction_logs<'a>(
+        &'a self,
+        signature: &'a str,
+    ) -> BoxFuture<'a, ChainResult<Option<Vec<String>>>> {
+        Box::pin(async move {
+            Ok(self
+                .get_transaction_logs(signature)
+                .await?
+                .map(|(_, logs)| logs))
+        })
     }
 }
