@@ -398,7 +398,7 @@ async fn persistent_failures_give_up_after_bounded_attempts() {
 
         // Nothing listening at all (transport error): also bounded, also Rpc.
         let dead = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let dead_url = format!("http://{}", dead.local_addr().unwrap());
+        let dead_url = format!("http://{}/?api-key=SECRET", dead.local_addr().unwrap());
         drop(dead);
         let chain = RpcChain::new(dead_url, fast_config());
         let err = chain
@@ -406,6 +406,9 @@ async fn persistent_failures_give_up_after_bounded_attempts() {
             .await
             .unwrap_err();
         assert!(matches!(err, ChainError::Rpc(_)), "{err:?}");
+        // The URL (which may carry an API key) is not in the error.
+        assert!(!err.to_string().contains("SECRET"), "{err}");
+        assert!(err.to_string().contains("after 4 attempts"), "{err}");
     })
     .await;
 }

@@ -322,7 +322,7 @@ impl RpcChain {
             .json(&body)
             .send()
             .await
-            .map_err(|e| CallError::Retryable(format!("transport: {e}")))?;
+            .map_err(|e| CallError::Retryable(format!("transport: {}", error_chain(e))))?;
         let status = resp.status();
         if status.as_u16() == 429 || status.is_server_error() {
             return Err(CallError::Retryable(format!("HTTP {status}")));
@@ -330,7 +330,7 @@ impl RpcChain {
         let text = resp
             .text()
             .await
-            .map_err(|e| CallError::Retryable(format!("reading body: {e}")))?;
+            .map_err(|e| CallError::Retryable(format!("reading body: {}", error_chain(e))))?;
         if !status.is_success() {
             return Err(CallError::Final(ChainError::Rpc(format!(
                 "{method}: HTTP {status}: {}",
@@ -459,7 +459,10 @@ impl RpcChain {
                 }
             }
             #[cfg(not(feature = "ws"))]
-            debug!(%ws_url, "built without the `ws` feature, polling getAccountInfo");
+            {
+                let _ = ws_url;
+                debug!("built without the `ws` feature, polling getAccountInfo");
+            }
         }
         loop {
             let current = self.get_account_info(key).await?;
@@ -759,6 +762,19 @@ mod ws {
         let _ = tokio::time::timeout(Duration::from_secs(1), socket.close(None)).await;
         Ok(outcome)
     }
+}
+
+/// A reqwest error with its causes, without the URL (which may carry an API key).
+fn error_chain(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut out = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
 }
 
 fn truncate(s: &str) -> &str {
