@@ -850,3 +850,47 @@ async fn account_subscribe_closed_account_and_race_check() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn finalized_commitment_waits_for_finalized_status() {
+    bounded(async {
+        let polls = AtomicUsize::new(0);
+        let server = Server::start(move |req| match req["method"].as_str().unwrap() {
+            "getLatestBlockhash" => latest_blockhash_reply(1, 1_000),
+            "simulateTransaction" => sim_ok(1_000),
+            "sendTransaction" => Reply::Result(signature_of(req)),
+            "getSignatureStatuses" => match polls.fetch_add(1, Ordering::SeqCst) {
+                0 => Reply::Result(ctx(json!([null]))),
+                1 => status(Value::Null, "processed"),
+                2 => status(Value::Null, "confirmed"),
+                _ => status(Value::Null, "finalized"),
+            },
+            "getBlockHeight" => Reply::Result(json!(10)),
+            "getTransaction" => tx_with_logs(&[]),
+            m => panic!("unexpected {m}"),
+        })
+        .await;
+        let config = RpcConfig {
+            commitment: Commitment::Finalized,
+            ..fast_config()
+        };
+        let chain = RpcChain::new(&server.url, config);
+        let (payer, other) = (Keypair::new(), Keypair::new());
+        chain
+            .send(&[test_ix(&payer, &other)], &payer, &[&other])
+            .await
+            .unwrap();
+        assert_eq!(server.calls("getSignatureStatuses").len(), 4);
+        // Only the poll that saw no status asked for the block height.
+        assert_eq!(server.calls("getBlockHeight").len(), 1);
+        assert_eq!(
+            server.calls("getLatestBlockhash")[0]["params"],
+            json!([{"commitment": "finalized"}])
+        );
+        assert_eq!(
+            server.calls("getTransaction")[0]["params"][1]["commitment"],
+            "finalized"
+        );
+    })
+    .await;
+}
