@@ -151,7 +151,10 @@ impl Chain for LocalChain {
         })
     }
 
-    fn get_multiple_accounts<'a>(&'a self, keys: &'a [Pubkey]) -> BoxFuture<'a, ChainResult<Vec<Option<ChainAccount>>>> {
+    fn get_multiple_accounts<'a>(
+        &'a self,
+        keys: &'a [Pubkey],
+    ) -> BoxFuture<'a, ChainResult<Vec<Option<ChainAccount>>>> {
         Box::pin(async move {
             let mut out = Vec::with_capacity(keys.len());
             for k in keys {
@@ -175,7 +178,9 @@ impl Chain for LocalChain {
                 let tx = Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), &all, blockhash);
                 match self.send_once(tx).await {
                     // The same transaction under the same blockhash: wait for a new blockhash.
-                    Err(ChainError::Transaction { message, .. }) if message.contains("AlreadyProcessed") && attempt < 2 => {
+                    Err(ChainError::Transaction { message, .. })
+                        if message.contains("AlreadyProcessed") && attempt < 2 =>
+                    {
                         blockhash = self.ctx.lock().await.get_new_latest_blockhash().await.map_err(rpc)?;
                     }
                     other => return other,

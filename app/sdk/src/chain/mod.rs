@@ -12,6 +12,7 @@ use crate::Instruction;
 
 #[cfg(feature = "local")]
 pub mod local;
+pub mod rpc;
 
 /// A boxed future, so the trait stays object-safe without extra dependencies.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -1,0 +1,721 @@
+//! [`Chain`] over Solana JSON-RPC (HTTP), written by hand on top of `reqwest` so the SDK does not
+//! pull in `solana-client`.
+//!
+//! * Reads: `getAccountInfo` / `getMultipleAccounts` (base64) at the configured commitment.
+//! * Time: [`Chain::unix_timestamp`] reads the Clock sysvar account and decodes its
+//!   `unix_timestamp` field (bytes 32..40). This is one round trip at the configured commitment
+//!   and, unlike `getBlockTime(getSlot())`, never answers `null` for a skipped or pruned slot.
+//! * Sending: fresh blockhash → simulation with a 1.4M compute-unit placeholder → compute-unit
+//!   limit = simulated units × (100 + `cu_margin_pct`) / 100 (capped at 1.4M) plus a
+//!   `SetComputeUnitPrice` → sign → `sendTransaction` (base64, `skipPreflight`, since it was just
+//!   simulated) → poll `getSignatureStatuses` until the commitment is reached. When
+//!   `getBlockHeight` passes the blockhash's `lastValidBlockHeight` the transaction can no longer
+//!   land, so it is re-signed with a fresh blockhash and sent again, up to `max_send_attempts`.
+//! * Transport errors, HTTP 429 and 5xx are retried with exponential backoff
+//!   (`max_rpc_attempts`); JSON-RPC error objects are returned at once as [`ChainError::Rpc`].
+//! * Account changes: [`RpcChain::wait_for_account_change`] uses websocket `accountSubscribe`
+//!   when the crate is built with the `ws` feature and `ws_url` is set and reachable; otherwise
+//!   (or when the socket fails) it polls `getAccountInfo` every `poll_interval`.
+
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
+
+use anchor_lang::prelude::Pubkey;
+use base64::{engine::general_purpose::STANDARD as B64, Engine as _};
+use serde::{de::DeserializeOwned, Deserialize};
+use serde_json::{json, Value};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use solana_transaction::{Hash, Message, Transaction};
+use tokio::time::{sleep, Instant};
+use tracing::{debug, warn};
+
+use super::{BoxFuture, Chain, ChainAccount, ChainError, ChainResult, TxReceipt};
+use crate::{AccountMeta, Instruction};
+
+/// The compute budget program.
+pub const COMPUTE_BUDGET_PROGRAM_ID: Pubkey = Pubkey::from_str_const("ComputeBudget111111111111111111111111111111");
+/// The Clock sysvar.
+pub const CLOCK_SYSVAR_ID: Pubkey = Pubkey::from_str_const("SysvarC1ock11111111111111111111111111111111");
+/// The largest compute-unit limit a transaction may request.
+pub const MAX_COMPUTE_UNIT_LIMIT: u32 = 1_400_000;
+
+/// `SetComputeUnitLimit(units)`: tag 2 + u32 LE.
+pub fn set_compute_unit_limit(units: u32) -> Instruction {
+    let mut data = vec![2u8];
+    data.extend_from_slice(&units.to_le_bytes());
+    Instruction { program_id: COMPUTE_BUDGET_PROGRAM_ID, accounts: Vec::<AccountMeta>::new(), data }
+}
+
+/// `SetComputeUnitPrice(micro_lamports)`: tag 3 + u64 LE.
+pub fn set_compute_unit_price(micro_lamports: u64) -> Instruction {
+    let mut data = vec![3u8];
+    data.extend_from_slice(&micro_lamports.to_le_bytes());
+    Instruction { program_id: COMPUTE_BUDGET_PROGRAM_ID, accounts: Vec::<AccountMeta>::new(), data }
+}
+
+/// The custom program error code in a transaction error such as
+/// `{"InstructionError":[0,{"Custom":6003}]}`.
+pub fn custom_error_code(err: &Value) -> Option<u32> {
+    err.get("InstructionError")?.get(1)?.get("Custom")?.as_u64().and_then(|c| u32::try_from(c).ok())
+}
+
+/// Commitment level for reads and for confirming transactions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Commitment {
+    Processed,
+    #[default]
+    Confirmed,
+    Finalized,
+}
+
+impl Commitment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Commitment::Processed => "processed",
+            Commitment::Confirmed => "confirmed",
+            Commitment::Finalized => "finalized",
+        }
+    }
+
+    /// Whether a `confirmationStatus` from `getSignatureStatuses` satisfies this commitment.
+    fn reached_by(self, status: Option<&str>) -> bool {
+        let rank = |s: &str| match s {
+            "processed" => 0,
+            "confirmed" => 1,
+            "finalized" => 2,
+            _ => -1,
+        };
+        let need = rank(self.as_str());
+        // A status without confirmationStatus (very old nodes) counts as processed.
+        status.map(rank).unwrap_or(0) >= need
+    }
+
+    /// `getTransaction` does not accept `processed`.
+    fn for_get_transaction(self) -> &'static str {
+        match self {
+            Commitment::Processed | Commitment::Confirmed => "confirmed",
+            Commitment::Finalized => "finalized",
+        }
+    }
+}
+
+/// Settings of [`RpcChain`].
+#[derive(Clone, Debug)]
+pub struct RpcConfig {
+    /// Commitment for reads and for confirmation.
+    pub commitment: Commitment,
+    /// Margin added to the simulated compute units, in percent.
+    pub cu_margin_pct: u32,
+    /// Priority fee (`SetComputeUnitPrice`), micro-lamports per compute unit.
+    pub priority_micro_lamports: u64,
+    /// How many times a transaction is signed with a fresh blockhash and sent before
+    /// [`ChainError::BlockhashExpired`].
+    pub max_send_attempts: u32,
+    /// Upper bound on waiting for one confirmation (per send attempt) → [`ChainError::Timeout`].
+    pub confirm_timeout: Duration,
+    /// Interval for status and account polling.
+    pub poll_interval: Duration,
+    /// Websocket endpoint (`ws://` or, with the `tls` feature, `wss://`) for `accountSubscribe`.
+    /// Used only with the `ws` feature; without it, or when unreachable, polling is used.
+    pub ws_url: Option<String>,
+    /// Attempts per JSON-RPC call on transport errors, HTTP 429 and 5xx (at least 1).
+    pub max_rpc_attempts: u32,
+    /// Backoff before the first retry of a call; doubles with each retry, capped at 8× this.
+    pub retry_backoff: Duration,
+    /// Timeout of one HTTP request.
+    pub request_timeout: Duration,
+}
+
+impl Default for RpcConfig {
+    fn default() -> Self {
+        RpcConfig {
+            commitment: Commitment::Confirmed,
+            cu_margin_pct: 20,
+            priority_micro_lamports: 0,
+            max_send_attempts: 3,
+            confirm_timeout: Duration::from_secs(90),
+            poll_interval: Duration::from_millis(500),
+            ws_url: None,
+            max_rpc_attempts: 5,
+            retry_backoff: Duration::from_millis(250),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// [`Chain`] over Solana JSON-RPC.
+pub struct RpcChain {
+    url: String,
+    config: RpcConfig,
+    http: reqwest::Client,
+    next_id: AtomicU64,
+}
+
+#[derive(Deserialize)]
+struct WithContext<T> {
+    value: T,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UiAccount {
+    lamports: u64,
+    data: (String, String),
+    owner: String,
+    executable: bool,
+}
+
+impl UiAccount {
+    fn decode(self) -> ChainResult<ChainAccount> {
+        if self.data.1 != "base64" {
+            return Err(ChainError::Decode(format!("account data encoding {:?}, expected base64", self.data.1)));
+        }
+        let data = B64.decode(self.data.0.as_bytes()).map_err(|e| ChainError::Decode(format!("account data: {e}")))?;
+        let owner = parse_pubkey(&self.owner)?;
+        Ok(ChainAccount { lamports: self.lamports, data, owner, executable: self.executable })
+    }
+}
+
+fn parse_pubkey(s: &str) -> ChainResult<Pubkey> {
+    let bytes = bs58::decode(s).into_vec().map_err(|e| ChainError::Decode(format!("pubkey {s:?}: {e}")))?;
+    let arr: [u8; 32] = bytes.try_into().map_err(|_| ChainError::Decode(format!("pubkey {s:?}: not 32 bytes")))?;
+    Ok(Pubkey::new_from_array(arr))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LatestBlockhash {
+    blockhash: String,
+    last_valid_block_height: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SimulateResult {
+    err: Option<Value>,
+    logs: Option<Vec<String>>,
+    units_consumed: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SignatureStatus {
+    slot: u64,
+    err: Option<Value>,
+    confirmation_status: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GetTransaction {
+    slot: u64,
+    meta: Option<TxMeta>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TxMeta {
+    log_messages: Option<Vec<String>>,
+}
+
+/// Why one HTTP round trip failed.
+enum CallError {
+    /// Worth retrying: transport error, HTTP 429 or 5xx.
+    Retryable(String),
+    /// Final: JSON-RPC error object, other HTTP status, bad JSON.
+    Final(ChainError),
+}
+
+impl RpcChain {
+    pub fn new(url: impl Into<String>, config: RpcConfig) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(config.request_timeout)
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        RpcChain { url: url.into(), config, http, next_id: AtomicU64::new(1) }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn config(&self) -> &RpcConfig {
+        &self.config
+    }
+
+    /// One JSON-RPC call with bounded retries on transport errors, HTTP 429 and 5xx.
+    pub async fn call<T: DeserializeOwned>(&self, method: &str, params: Value) -> ChainResult<T> {
+        let value = self.call_value(method, params).await?;
+        serde_json::from_value(value).map_err(|e| ChainError::Decode(format!("{method} result: {e}")))
+    }
+
+    async fn call_value(&self, method: &str, params: Value) -> ChainResult<Value> {
+        let attempts = self.config.max_rpc_attempts.max(1);
+        let mut backoff = self.config.retry_backoff;
+        let mut last = String::new();
+        for attempt in 1..=attempts {
+            debug!(method, attempt, "rpc call");
+            match self.call_once(method, &params).await {
+                Ok(v) => return Ok(v),
+                Err(CallError::Final(e)) => {
+                    debug!(method, attempt, error = %e, "rpc call failed");
+                    return Err(e);
+                }
+                Err(CallError::Retryable(msg)) => {
+                    debug!(method, attempt, error = %msg, "rpc call failed, retryable");
+                    last = msg;
+                    if attempt < attempts {
+                        sleep(backoff).await;
+                        backoff = (backoff * 2).min(self.config.retry_backoff * 8);
+                    }
+                }
+            }
+        }
+        Err(ChainError::Rpc(format!("{method} failed after {attempts} attempts: {last}")))
+    }
+
+    async fn call_once(&self, method: &str, params: &Value) -> Result<Value, CallError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let body = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
+        let resp = self
+            .http
+            .post(&self.url)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| CallError::Retryable(format!("transport: {}", error_chain(e))))?;
+        let status = resp.status();
+        if status.as_u16() == 429 || status.is_server_error() {
+            return Err(CallError::Retryable(format!("HTTP {status}")));
+        }
+        let text = resp.text().await.map_err(|e| CallError::Retryable(format!("reading body: {}", error_chain(e))))?;
+        if !status.is_success() {
+            return Err(CallError::Final(ChainError::Rpc(format!("{method}: HTTP {status}: {}", truncate(&text)))));
+        }
+        let mut v: Value = serde_json::from_str(&text)
+            .map_err(|e| CallError::Final(ChainError::Decode(format!("{method}: invalid JSON: {e}"))))?;
+        if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
+            let msg = err.get("message").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| err.to_string());
+            let code = err.get("code").and_then(Value::as_i64);
+            return Err(CallError::Final(ChainError::Rpc(match code {
+                Some(c) => format!("{method}: {msg} (code {c})"),
+                None => format!("{method}: {msg}"),
+            })));
+        }
+        match v.get_mut("result") {
+            Some(r) => Ok(r.take()),
+            None => Err(CallError::Final(ChainError::Decode(format!("{method}: answer has neither result nor error")))),
+        }
+    }
+
+    fn commitment_cfg(&self) -> Value {
+        json!({ "commitment": self.config.commitment.as_str() })
+    }
+
+    pub async fn get_account_info(&self, key: &Pubkey) -> ChainResult<Option<ChainAccount>> {
+        let params = json!([key.to_string(), { "encoding": "base64", "commitment": self.config.commitment.as_str() }]);
+        let r: WithContext<Option<UiAccount>> = self.call("getAccountInfo", params).await?;
+        r.value.map(UiAccount::decode).transpose()
+    }
+
+    pub async fn get_multiple_account_infos(&self, keys: &[Pubkey]) -> ChainResult<Vec<Option<ChainAccount>>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys_b58: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        let params = json!([keys_b58, { "encoding": "base64", "commitment": self.config.commitment.as_str() }]);
+        let r: WithContext<Vec<Option<UiAccount>>> = self.call("getMultipleAccounts", params).await?;
+        if r.value.len() != keys.len() {
+            return Err(ChainError::Decode(format!(
+                "getMultipleAccounts returned {} accounts for {} keys",
+                r.value.len(),
+                keys.len()
+            )));
+        }
+        r.value.into_iter().map(|a| a.map(UiAccount::decode).transpose()).collect()
+    }
+
+    /// `getLatestBlockhash` → (blockhash, lastValidBlockHeight).
+    pub async fn latest_blockhash(&self) -> ChainResult<(Hash, u64)> {
+        let r: WithContext<LatestBlockhash> = self.call("getLatestBlockhash", json!([self.commitment_cfg()])).await?;
+        let bytes =
+            bs58::decode(&r.value.blockhash).into_vec().map_err(|e| ChainError::Decode(format!("blockhash: {e}")))?;
+        let arr: [u8; 32] = bytes.try_into().map_err(|_| ChainError::Decode("blockhash: not 32 bytes".into()))?;
+        Ok((Hash::new_from_array(arr), r.value.last_valid_block_height))
+    }
+
+    pub async fn block_height(&self) -> ChainResult<u64> {
+        self.call("getBlockHeight", json!([self.commitment_cfg()])).await
+    }
+
+    pub async fn get_transaction_logs(&self, signature: &str) -> ChainResult<Option<(u64, Vec<String>)>> {
+        let params = json!([signature, {
+            "encoding": "json",
+            "maxSupportedTransactionVersion": 0,
+            "commitment": self.config.commitment.for_get_transaction(),
+        }]);
+        let r: Option<GetTransaction> = self.call("getTransaction", params).await?;
+        Ok(r.map(|t| (t.slot, t.meta.and_then(|m| m.log_messages).unwrap_or_default())))
+    }
+
+    /// Waits until `key`'s account differs from `previous` (`None`: did not exist) and returns
+    /// the new state (`None`: the account was closed). [`ChainError::Timeout`] after `timeout`.
+    ///
+    /// With the `ws` feature and `ws_url` set, subscribes with `accountSubscribe` (then reads the
+    /// account once over HTTP, so a change between `previous` and the subscription is not
+    /// missed). If the socket cannot be opened, the subscription is refused, or the socket drops,
+    /// it falls back to polling `getAccountInfo` every `poll_interval` until the same deadline.
+    pub async fn wait_for_account_change(
+        &self,
+        key: &Pubkey,
+        previous: Option<&ChainAccount>,
+        timeout: Duration,
+    ) -> ChainResult<Option<ChainAccount>> {
+        let deadline = Instant::now() + timeout;
+        if let Some(ws_url) = &self.config.ws_url {
+            #[cfg(feature = "ws")]
+            match ws::wait_for_change(self, ws_url, key, previous, deadline).await? {
+                ws::Outcome::Changed(account) => return Ok(account),
+                ws::Outcome::TimedOut => {
+                    return Err(ChainError::Timeout(format!("account {key} did not change within {timeout:?}")))
+                }
+                ws::Outcome::Unavailable(why) => {
+                    debug!(%why, "websocket subscription unavailable, polling getAccountInfo")
+                }
+            }
+            #[cfg(not(feature = "ws"))]
+            {
+                let _ = ws_url;
+                debug!("built without the `ws` feature, polling getAccountInfo");
+            }
+        }
+        loop {
+            let current = self.get_account_info(key).await?;
+            if current.as_ref() != previous {
+                return Ok(current);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(ChainError::Timeout(format!("account {key} did not change within {timeout:?}")));
+            }
+            sleep(self.config.poll_interval.min(deadline - now)).await;
+        }
+    }
+
+    /// Builds and signs a legacy transaction. Every required signer must be among `signers`.
+    fn sign_tx(
+        instructions: &[Instruction],
+        payer: &Keypair,
+        signers: &[&Keypair],
+        blockhash: Hash,
+    ) -> ChainResult<Transaction> {
+        let payer_key = payer.pubkey();
+        let mut message = Message::new(instructions, Some(&payer_key));
+        message.recent_blockhash = blockhash;
+        let mut tx = Transaction::new_unsigned(message);
+        let msg_bytes = tx.message_data();
+        let required = tx.message.header.num_required_signatures as usize;
+        let mut signed = vec![false; required];
+        for kp in std::iter::once(payer).chain(signers.iter().copied()) {
+            let pk = kp.pubkey();
+            if let Some(pos) = tx.message.account_keys[..required].iter().position(|k| *k == pk) {
+                if !signed[pos] {
+                    tx.signatures[pos] = kp.sign_message(&msg_bytes);
+                    signed[pos] = true;
+                }
+            }
+        }
+        if let Some(missing) = signed.iter().position(|s| !s) {
+            return Err(ChainError::Rpc(format!(
+                "missing signer {} for the transaction",
+                tx.message.account_keys[missing]
+            )));
+        }
+        Ok(tx)
+    }
+
+    fn encode_tx(tx: &Transaction) -> ChainResult<String> {
+        let bytes = bincode::serialize(tx).map_err(|e| ChainError::Decode(format!("serialising transaction: {e}")))?;
+        Ok(B64.encode(bytes))
+    }
+
+    fn with_budget(limit: u32, price: u64, instructions: &[Instruction]) -> Vec<Instruction> {
+        let mut all = Vec::with_capacity(instructions.len() + 2);
+        all.push(set_compute_unit_limit(limit));
+        all.push(set_compute_unit_price(price));
+        all.extend_from_slice(instructions);
+        all
+    }
+
+    /// Simulates with the 1.4M placeholder limit and returns the limit to request.
+    async fn simulate_compute_limit(
+        &self,
+        instructions: &[Instruction],
+        payer: &Keypair,
+        signers: &[&Keypair],
+        blockhash: Hash,
+    ) -> ChainResult<u32> {
+        let sim_ixs = Self::with_budget(MAX_COMPUTE_UNIT_LIMIT, self.config.priority_micro_lamports, instructions);
+        let tx = Self::sign_tx(&sim_ixs, payer, signers, blockhash)?;
+        let params = json!([Self::encode_tx(&tx)?, {
+            "encoding": "base64",
+            "sigVerify": false,
+            "replaceRecentBlockhash": true,
+            "commitment": self.config.commitment.as_str(),
+        }]);
+        let r: WithContext<SimulateResult> = self.call("simulateTransaction", params).await?;
+        let sim = r.value;
+        if let Some(err) = sim.err.filter(|e| !e.is_null()) {
+            return Err(ChainError::Transaction {
+                message: format!("simulation failed: {err}"),
+                code: custom_error_code(&err),
+                logs: sim.logs.unwrap_or_default(),
+            });
+        }
+        let limit = match sim.units_consumed {
+            Some(units) => {
+                let with_margin = units.saturating_mul(100 + u64::from(self.config.cu_margin_pct)) / 100;
+                with_margin.clamp(1, u64::from(MAX_COMPUTE_UNIT_LIMIT)) as u32
+            }
+            None => {
+                warn!("simulateTransaction did not report unitsConsumed; requesting the maximum");
+                MAX_COMPUTE_UNIT_LIMIT
+            }
+        };
+        debug!(units = ?sim.units_consumed, limit, "compute-unit limit from simulation");
+        Ok(limit)
+    }
+
+    /// Polls the status of `signature` until the commitment is reached (→ `Some(slot)`), or the
+    /// blockhash expired (→ `None`).
+    async fn await_confirmation(&self, signature: &str, last_valid_block_height: u64) -> ChainResult<Option<u64>> {
+        let deadline = Instant::now() + self.config.confirm_timeout;
+        let mut expired = false;
+        loop {
+            let params = json!([[signature], { "searchTransactionHistory": false }]);
+            let r: WithContext<Vec<Option<SignatureStatus>>> = self.call("getSignatureStatuses", params).await?;
+            if let Some(status) = r.value.into_iter().next().flatten() {
+                if let Some(err) = status.err.filter(|e| !e.is_null()) {
+                    let logs = match self.get_transaction_logs(signature).await {
+                        Ok(Some((_, logs))) => logs,
+                        _ => Vec::new(),
+                    };
+                    return Err(ChainError::Transaction {
+                        message: format!("transaction {signature} failed: {err}"),
+                        code: custom_error_code(&err),
+                        logs,
+                    });
+                }
+                if self.config.commitment.reached_by(status.confirmation_status.as_deref()) {
+                    return Ok(Some(status.slot));
+                }
+                // Landed but not yet at our commitment: it can no longer expire, keep waiting.
+            } else if expired {
+                // Checked once more after seeing the height pass: it did not land.
+                return Ok(None);
+            } else if self.block_height().await? > last_valid_block_height {
+                expired = true;
+                continue;
+            }
+            if Instant::now() >= deadline {
+                return Err(ChainError::Timeout(format!(
+                    "transaction {signature} not confirmed within {:?}",
+                    self.config.confirm_timeout
+                )));
+            }
+            sleep(self.config.poll_interval).await;
+        }
+    }
+
+    async fn send_transaction(
+        &self,
+        instructions: &[Instruction],
+        payer: &Keypair,
+        signers: &[&Keypair],
+    ) -> ChainResult<TxReceipt> {
+        let (mut blockhash, mut last_valid) = self.latest_blockhash().await?;
+        let limit = self.simulate_compute_limit(instructions, payer, signers, blockhash).await?;
+        let ixs = Self::with_budget(limit, self.config.priority_micro_lamports, instructions);
+        let attempts = self.config.max_send_attempts.max(1);
+        for attempt in 1..=attempts {
+            if attempt > 1 {
+                (blockhash, last_valid) = self.latest_blockhash().await?;
+            }
+            let tx = Self::sign_tx(&ixs, payer, signers, blockhash)?;
+            let signature = tx.signatures[0].to_string();
+            debug!(attempt, %signature, last_valid, "sendTransaction");
+            let params = json!([Self::encode_tx(&tx)?, { "encoding": "base64", "skipPreflight": true }]);
+            let _: String = self.call("sendTransaction", params).await?;
+            match self.await_confirmation(&signature, last_valid).await? {
+                Some(slot) => {
+                    let logs = self.receipt_logs(&signature).await?;
+                    return Ok(TxReceipt { signature, slot, logs });
+                }
+                None => debug!(attempt, %signature, "blockhash expired before confirmation"),
+            }
+        }
+        Err(ChainError::BlockhashExpired { attempts })
+    }
+
+    /// Logs of a confirmed transaction. The node may index it slightly after the status, so
+    /// this polls up to `confirm_timeout`; if it never appears the receipt has no logs (warned).
+    async fn receipt_logs(&self, signature: &str) -> ChainResult<Vec<String>> {
+        let deadline = Instant::now() + self.config.confirm_timeout;
+        loop {
+            if let Some((_, logs)) = self.get_transaction_logs(signature).await? {
+                return Ok(logs);
+            }
+            if Instant::now() >= deadline {
+                warn!(%signature, "getTransaction found no transaction; receipt without logs");
+                return Ok(Vec::new());
+            }
+            sleep(self.config.poll_interval).await;
+        }
+    }
+}
+
+#[cfg(feature = "ws")]
+mod ws {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::{connect_async, tungstenite::Message as WsMessage};
+
+    use super::*;
+
+    pub(super) enum Outcome {
+        /// The account differs from `previous`: its new state.
+        Changed(Option<ChainAccount>),
+        /// The deadline passed without a change.
+        TimedOut,
+        /// No usable subscription (connect failed, refused, socket dropped): poll instead.
+        Unavailable(String),
+    }
+
+    pub(super) async fn wait_for_change(
+        chain: &RpcChain,
+        ws_url: &str,
+        key: &Pubkey,
+        previous: Option<&ChainAccount>,
+        deadline: Instant,
+    ) -> ChainResult<Outcome> {
+        debug!(method = "accountSubscribe", "websocket connect");
+        let connect_deadline = deadline.min(Instant::now() + chain.config.request_timeout);
+        let mut socket = match tokio::time::timeout_at(connect_deadline, connect_async(ws_url)).await {
+            Ok(Ok((socket, _))) => socket,
+            Ok(Err(e)) => return Ok(Outcome::Unavailable(format!("connect: {e}"))),
+            Err(_) => return Ok(Outcome::Unavailable("connect timed out".into())),
+        };
+        let request = json!({
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "accountSubscribe",
+            "params": [key.to_string(), {
+                "encoding": "base64",
+                "commitment": chain.config.commitment.as_str(),
+            }],
+        });
+        if let Err(e) = socket.send(WsMessage::Text(request.to_string().into())).await {
+            return Ok(Outcome::Unavailable(format!("send: {e}")));
+        }
+        let mut subscribed = false;
+        let outcome = loop {
+            let message = match tokio::time::timeout_at(deadline, socket.next()).await {
+                Err(_) => break Outcome::TimedOut,
+                Ok(None) => break Outcome::Unavailable("socket closed".into()),
+                Ok(Some(Err(e))) => break Outcome::Unavailable(format!("socket: {e}")),
+                Ok(Some(Ok(WsMessage::Text(text)))) => text,
+                Ok(Some(Ok(WsMessage::Close(_)))) => break Outcome::Unavailable("socket closed".into()),
+                Ok(Some(Ok(_))) => continue,
+            };
+            let Ok(v) = serde_json::from_str::<Value>(message.as_str()) else {
+                continue;
+            };
+            if !subscribed && v.get("id") == Some(&json!(1)) {
+                if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
+                    break Outcome::Unavailable(format!("accountSubscribe refused: {err}"));
+                }
+                subscribed = true;
+                // The account may have changed before the subscription existed.
+                let current = chain.get_account_info(key).await?;
+                if current.as_ref() != previous {
+                    break Outcome::Changed(current);
+                }
+                continue;
+            }
+            if v.get("method").and_then(Value::as_str) == Some("accountNotification") {
+                let value = v["params"]["result"]["value"].clone();
+                let account: Option<UiAccount> = serde_json::from_value(value)
+                    .map_err(|e| ChainError::Decode(format!("accountNotification: {e}")))?;
+                let account = account.map(UiAccount::decode).transpose()?;
+                if account.as_ref() != previous {
+                    break Outcome::Changed(account);
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(1), socket.close(None)).await;
+        Ok(outcome)
+    }
+}
+
+/// A reqwest error with its causes, without the URL (which may carry an API key).
+fn error_chain(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut out = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
+
+fn truncate(s: &str) -> &str {
+    match s.char_indices().nth(200) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+impl Chain for RpcChain {
+    fn get_account<'a>(&'a self, key: &'a Pubkey) -> BoxFuture<'a, ChainResult<Option<ChainAccount>>> {
+        Box::pin(self.get_account_info(key))
+    }
+
+    fn get_multiple_accounts<'a>(
+        &'a self,
+        keys: &'a [Pubkey],
+    ) -> BoxFuture<'a, ChainResult<Vec<Option<ChainAccount>>>> {
+        Box::pin(self.get_multiple_account_infos(keys))
+    }
+
+    fn send<'a>(
+        &'a self,
+        instructions: &'a [Instruction],
+        payer: &'a Keypair,
+        signers: &'a [&'a Keypair],
+    ) -> BoxFuture<'a, ChainResult<TxReceipt>> {
+        Box::pin(self.send_transaction(instructions, payer, signers))
+    }
+
+    fn unix_timestamp(&self) -> BoxFuture<'_, ChainResult<i64>> {
+        Box::pin(async move {
+            let clock = self
+                .get_account_info(&CLOCK_SYSVAR_ID)
+                .await?
+                .ok_or_else(|| ChainError::Decode("Clock sysvar account not found".into()))?;
+            let bytes: [u8; 8] = clock
+                .data
+                .get(32..40)
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| ChainError::Decode(format!("Clock sysvar data is {} bytes", clock.data.len())))?;
+            Ok(i64::from_le_bytes(bytes))
+        })
+    }
+
+    fn transaction_logs<'a>(&'a self, signature: &'a str) -> BoxFuture<'a, ChainResult<Option<Vec<String>>>> {
+        Box::pin(async move { Ok(self.get_transaction_logs(signature).await?.map(|(_, logs)| logs)) })
+    }
+}
