@@ -8,10 +8,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use anchor_lang::{
-    prelude::{AccountInfo, Clock, Pubkey},
-    solana_program::entrypoint::ProgramResult,
-};
+use anchor_lang::prelude::{Clock, Pubkey};
 use solana_keypair::Keypair;
 use solana_program_test::{processor, BanksClient, ProgramTest, ProgramTestContext};
 use solana_signer::Signer;
@@ -43,9 +40,6 @@ native_entry!(escrow_entry, cinder_escrow);
 native_entry!(staking_entry, cinder_staking);
 native_entry!(jobs_entry, cinder_jobs);
 native_entry!(verification_entry, cinder_verification);
-
-#[allow(dead_code)]
-fn _assert_types(_: &AccountInfo, _: ProgramResult) {}
 
 /// A ProgramTest with the four Cinder programs loaded natively.
 pub fn program_test() -> ProgramTest {
