@@ -1,4 +1,5 @@
 //! One integration-test binary: every program runs natively under solana-program-test.
+mod bootstrap;
 mod escrow;
 mod lifecycle;
 mod queue;

@@ -2,6 +2,7 @@
 //! account and event decoding. Everything here is pure (no network); chain access lives behind
 //! the `Chain` trait (see the CLI and worker crates).
 
+pub mod bootstrap;
 pub mod chain;
 pub mod escrow;
 pub mod events;
@@ -27,4 +28,17 @@ pub(crate) fn anchor_ix(
     data: impl anchor_lang::InstructionData,
 ) -> Instruction {
     Instruction { program_id, accounts: accounts.to_account_metas(None), data: data.data() }
+}
+
+/// Decodes an Anchor account (checks the discriminator).
+pub fn decode<T: anchor_lang::AccountDeserialize>(data: &[u8]) -> Option<T> {
+    T::try_deserialize(&mut &data[..]).ok()
+}
+
+/// Fetches and decodes an Anchor account; `Ok(None)` if it does not exist or is not a `T`.
+pub async fn fetch<T: anchor_lang::AccountDeserialize>(
+    chain: &dyn chain::Chain,
+    key: &anchor_lang::prelude::Pubkey,
+) -> chain::ChainResult<Option<T>> {
+    Ok(chain.get_account(key).await?.and_then(|a| decode::<T>(&a.data)))
 }
