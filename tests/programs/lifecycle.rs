@@ -11,6 +11,7 @@ use cinder_tests::{
 use cinder_verification::{
     DisputeOpened, DisputeOutcome, DisputeResolved, VoteSettled, VOTE_RESULT_CORRECT, VOTE_RESULT_WRONG,
 };
+use solana_signer::Signer;
 
 const COLLATERAL: u64 = 2_000;
 const BOND: u64 = 500;
@@ -213,4 +214,28 @@ async fn job_expired_without_result_spl_token() {
 #[tokio::test]
 async fn job_expired_without_result_token_2022() {
     expired(TokenKind::Token2022).await;
+}
+
+#[tokio::test]
+async fn unclaimed_job_expires_with_a_full_refund_and_frees_the_queue() {
+    let mut w = World::new(TokenKind::Spl, 0).await;
+    let client_lamports = w.fx.lamports(w.client.key()).await;
+    let before = w.balances().await;
+    let (id, _) = w.post(w.post_args(PRICE)).await;
+    let (next, _) = w.post(w.post_args(PRICE)).await;
+    let job = w.job(id).await.unwrap();
+    let caller = w.fx.ctx.payer.pubkey();
+    let ix = cinder_sdk::jobs::expire_open_job(caller, w.client.key(), w.client.token, &w.mk, id);
+    w.fx.warp_to_timestamp(job.posted_at + job.job_timeout_secs).await;
+    w.fx.send_err(&[ix.clone()], &[], cinder_jobs::JobsError::DeadlineNotReached).await;
+    w.fx.warp_to_timestamp(job.posted_at + job.job_timeout_secs + 1).await;
+    let ev: JobExpired = one_event(&w.fx.send_ok(&[ix], &[]).await);
+    assert_eq!((ev.refunded, ev.slashed, ev.provider), (PRICE, 0, anchor_lang::prelude::Pubkey::default()));
+    assert!(w.job(id).await.is_none());
+    assert_eq!(w.market().await.queue_head, next, "the queue moved past it");
+    w.claim(next, &[]).await;
+    let after = w.balances().await;
+    assert_eq!(after.0, before.0 - PRICE, "only the second job's payment is still escrowed");
+    assert!(w.fx.lamports(w.client.key()).await < client_lamports);
+    w.check_invariants().await;
 }

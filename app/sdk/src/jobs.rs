@@ -232,3 +232,33 @@ pub fn expire_job(
         ix::ExpireJob {},
     )
 }
+
+/// Anyone: expires an Open job nobody took after its timeout (full refund to the client).
+pub fn expire_open_job(
+    caller: Pubkey,
+    client: Pubkey,
+    client_token: Pubkey,
+    k: &MarketKeys,
+    job_id: u64,
+) -> Instruction {
+    let job = k.job(job_id);
+    let e = job_escrow_keys(&job, k.mint, k.token_program);
+    anchor_ix(
+        ID,
+        acc::ExpireOpenJob {
+            caller,
+            config: config_pda(),
+            market: k.market,
+            job,
+            client,
+            client_token,
+            escrow: e.escrow,
+            vault: e.vault,
+            mint: k.mint,
+            jobs_authority: jobs_authority(),
+            escrow_program: cinder_escrow::ID,
+            token_program: k.token_program,
+        },
+        ix::ExpireOpenJob {},
+    )
+}

@@ -117,6 +117,11 @@ pub mod cinder_jobs {
         instructions::claim::claim_job(ctx)
     }
 
+    /// Anyone, once an Open job has waited `job_timeout_secs` unclaimed: full refund, no slash.
+    pub fn expire_open_job(ctx: Context<ExpireOpenJob>) -> Result<()> {
+        instructions::post::expire_open_job(ctx)
+    }
+
     /// Anyone, after the deadline with no result: refund the client, slash the provider.
     pub fn expire_job(ctx: Context<ExpireJob>) -> Result<()> {
         instructions::settle::expire_job(ctx)

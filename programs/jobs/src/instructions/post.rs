@@ -178,12 +178,30 @@ pub struct CancelJob<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 }
 
+/// Refunds an Open job in full through `esc`, closes the escrow (rent to the client), advances the
+/// queue head past the job and counts it. The caller closes the job account.
+fn refund_open_job<'info>(
+    esc: EscrowCtx<'info>,
+    market: &mut Market,
+    job: &Job,
+    job_key: Pubkey,
+    client_token: &AccountInfo<'info>,
+    client: &AccountInfo<'info>,
+) -> Result<u64> {
+    require!(job.status == JobStatus::Open, JobsError::InvalidJobStatus);
+    crate::check_job_escrow(&esc.escrow.key(), &job_key)?;
+    esc.refund(client_token)?;
+    esc.close(client)?;
+    if market.queue_head == job.job_id {
+        market.queue_head += 1;
+    }
+    Ok(job.payment)
+}
+
 /// Only before a provider has taken the job: refund in full, close everything.
 pub fn cancel_job(ctx: Context<CancelJob>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let a = &ctx.accounts;
-    require!(a.job.status == JobStatus::Open, JobsError::InvalidJobStatus);
-    crate::check_job_escrow(&a.escrow.key(), &a.job.key())?;
+    let a = &mut *ctx.accounts;
     let esc = EscrowCtx {
         authority: a.jobs_authority.to_account_info(),
         authority_bump: a.config.jobs_authority_bump,
@@ -194,20 +212,108 @@ pub fn cancel_job(ctx: Context<CancelJob>) -> Result<()> {
         mint: a.mint.to_account_info(),
         token_program: a.token_program.to_account_info(),
     };
-    esc.refund(&a.client_token.to_account_info())?;
-    esc.close(&a.client.to_account_info())?;
-    let (job_key, job_id, payment) = (a.job.key(), a.job.job_id, a.job.payment);
-    let market = &mut ctx.accounts.market;
-    if market.queue_head == job_id {
-        market.queue_head += 1;
-    }
-    market.jobs_cancelled += 1;
+    let (job_key, job_id) = (a.job.key(), a.job.job_id);
+    let refunded = refund_open_job(
+        esc,
+        &mut a.market,
+        &a.job,
+        job_key,
+        &a.client_token.to_account_info(),
+        &a.client.to_account_info(),
+    )?;
+    a.market.jobs_cancelled += 1;
     cinder_common::emit_event!(JobCancelled {
         job: job_key,
-        market: market.key(),
+        market: a.market.key(),
         job_id,
-        client: ctx.accounts.client.key(),
-        refunded: payment,
+        client: a.client.key(),
+        refunded,
+        timestamp: now,
+    });
+    Ok(())
+}
+
+#[derive(Accounts)]
+pub struct ExpireOpenJob<'info> {
+    /// Anyone. Signs (pays the fee only).
+    pub caller: Signer<'info>,
+    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, ProtocolConfig>>,
+    #[account(
+        mut,
+        seeds = [MARKET_SEED, market.model.as_ref(), market.mint.as_ref(), market.creator.as_ref()],
+        bump = market.bump,
+        has_one = mint,
+        has_one = token_program,
+    )]
+    pub market: Box<Account<'info, Market>>,
+    #[account(
+        mut,
+        seeds = [JOB_SEED, market.key().as_ref(), &job.job_id.to_le_bytes()],
+        bump = job.bump,
+        has_one = market,
+        has_one = client,
+        close = client,
+    )]
+    pub job: Box<Account<'info, Job>>,
+    /// CHECK: the job's client (checked against the job); receives the rent.
+    #[account(mut)]
+    pub client: UncheckedAccount<'info>,
+    /// A token account owned by the client (the escrow program checks it).
+    #[account(mut)]
+    pub client_token: InterfaceAccount<'info, TokenAccount>,
+    /// CHECK: the job's escrow; checked against the job, then by the escrow program.
+    #[account(mut)]
+    pub escrow: UncheckedAccount<'info>,
+    /// CHECK: the escrow's vault (checked by the escrow program).
+    #[account(mut)]
+    pub vault: UncheckedAccount<'info>,
+    pub mint: InterfaceAccount<'info, Mint>,
+    /// CHECK: the jobs program's signing PDA.
+    #[account(seeds = [JOBS_AUTHORITY_SEED], bump = config.jobs_authority_bump)]
+    pub jobs_authority: UncheckedAccount<'info>,
+    pub escrow_program: Program<'info, CinderEscrow>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+/// A job nobody took (for example because its input could not be fetched or verified) expires
+/// `job_timeout_secs` after posting: the client is refunded in full and the queue moves on. Nobody
+/// is slashed: no provider ever held it.
+pub fn expire_open_job(ctx: Context<ExpireOpenJob>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let a = &mut *ctx.accounts;
+    let limit = a.job.posted_at.checked_add(a.job.job_timeout_secs).ok_or(JobsError::ArithmeticOverflow)?;
+    require!(now > limit, JobsError::DeadlineNotReached);
+    let esc = EscrowCtx {
+        authority: a.jobs_authority.to_account_info(),
+        authority_bump: a.config.jobs_authority_bump,
+        signer_seed: JOBS_AUTHORITY_SEED,
+        escrow_program: a.escrow_program.to_account_info(),
+        escrow: a.escrow.to_account_info(),
+        vault: a.vault.to_account_info(),
+        mint: a.mint.to_account_info(),
+        token_program: a.token_program.to_account_info(),
+    };
+    let (job_key, job_id) = (a.job.key(), a.job.job_id);
+    let refunded = refund_open_job(
+        esc,
+        &mut a.market,
+        &a.job,
+        job_key,
+        &a.client_token.to_account_info(),
+        &a.client.to_account_info(),
+    )?;
+    a.market.jobs_expired += 1;
+    cinder_common::emit_event!(JobExpired {
+        job: job_key,
+        market: a.market.key(),
+        job_id,
+        provider: Pubkey::default(),
+        refunded,
+        slashed: 0,
+        client_compensation: 0,
+        to_treasury: 0,
+        rent_returned: 0,
         timestamp: now,
     });
     Ok(())
