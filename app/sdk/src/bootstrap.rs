@@ -77,6 +77,30 @@ pub async fn create_token_account(
     Ok(account.pubkey())
 }
 
+/// The associated token account of `owner` for `mint` (the convention for payouts: refunds,
+/// payments and rewards that anyone may trigger go to the party's associated token account).
+pub fn ata(owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Pubkey {
+    anchor_spl::associated_token::get_associated_token_address_with_program_id(owner, mint, token_program)
+}
+
+/// Creates `owner`'s associated token account for `mint` if it does not exist (idempotent).
+pub async fn create_ata(
+    chain: &dyn Chain,
+    payer: &Keypair,
+    owner: &Pubkey,
+    mint: &Pubkey,
+    token_program: &Pubkey,
+) -> ChainResult<Pubkey> {
+    let ix = anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent(
+        &payer.pubkey(),
+        owner,
+        mint,
+        token_program,
+    );
+    chain.send(&[ix], payer, &[]).await?;
+    Ok(ata(owner, mint, token_program))
+}
+
 pub async fn mint_to(
     chain: &dyn Chain,
     authority: &Keypair,
@@ -116,7 +140,7 @@ pub struct Deployment {
     pub market: MarketKeys,
 }
 
-/// A funded participant: a wallet with SOL and a token account.
+/// A funded participant: a wallet with SOL and its associated token account.
 pub struct Participant {
     pub keypair: Keypair,
     pub token: Pubkey,
@@ -136,7 +160,7 @@ pub async fn deploy(chain: &dyn Chain, faucet: &Keypair, spec: &DeploymentSpec) 
     transfer_sol(chain, faucet, &admin.pubkey(), 100_000_000_000).await?;
     let tp = spec.token_program;
     let mint = create_mint(chain, &admin, &admin.pubkey(), spec.decimals, &tp).await?;
-    let treasury_token = create_token_account(chain, &admin, &mint, &treasury.pubkey(), &tp).await?;
+    let treasury_token = create_ata(chain, &admin, &treasury.pubkey(), &mint, &tp).await?;
     let pool = PoolKeys::new(admin.pubkey(), mint, tp);
     let init_pool = ssdk::init_pool(
         &pool,
@@ -193,7 +217,7 @@ impl Deployment {
         let keypair = Keypair::new();
         transfer_sol(chain, faucet, &keypair.pubkey(), sol).await?;
         let tp = self.market.token_program;
-        let token = create_token_account(chain, &keypair, &self.mint, &keypair.pubkey(), &tp).await?;
+        let token = create_ata(chain, &keypair, &keypair.pubkey(), &self.mint, &tp).await?;
         if tokens > 0 {
             mint_to(chain, &self.admin, &self.mint, &token, tokens, &tp).await?;
         }
