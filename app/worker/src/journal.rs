@@ -1,0 +1,153 @@
+//! The local SQLite journal. The worker writes what it is about to send (the job, the commitment,
+//! the vote and its salt) *before* sending it, and reconciles with the chain on restart, so a crash
+//! at any point neither loses work nor sends anything twice.
+use std::{path::Path, sync::Mutex};
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// One row: a job as this worker sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub job: String,
+    pub job_id: u64,
+    pub state: String,
+    /// Hex: the commitment (provider) or the verdict's commitment (verifier).
+    pub commitment: Option<String>,
+    pub output_hash: Option<String>,
+    pub output_uri: Option<String>,
+    /// Verifier: the vote (1 correct, 2 wrong) and its salt (hex), written before `commit_vote`.
+    pub vote: Option<u8>,
+    pub salt: Option<String>,
+    pub note: Option<String>,
+}
+
+pub struct Journal {
+    conn: Mutex<Connection>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("journal: {0}")]
+pub struct JournalError(#[from] rusqlite::Error);
+
+impl Journal {
+    pub fn open(path: &Path) -> Result<Journal, JournalError> {
+        let conn = Connection::open(path)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+             CREATE TABLE IF NOT EXISTS jobs(
+                job TEXT PRIMARY KEY, job_id INTEGER NOT NULL, state TEXT NOT NULL,
+                commitment TEXT, output_hash TEXT, output_uri TEXT, vote INTEGER, salt TEXT, note TEXT,
+                updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now')));",
+        )?;
+        Ok(Journal { conn: Mutex::new(conn) })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn get(&self, job: &str) -> Result<Option<Entry>, JournalError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT job, job_id, state, commitment, output_hash, output_uri, vote, salt, note FROM jobs WHERE job = ?1",
+                params![job],
+                row,
+            )
+            .optional()?)
+    }
+
+    /// Inserts or replaces the whole entry (durably, before the caller sends anything).
+    pub fn put(&self, e: &Entry) -> Result<(), JournalError> {
+        self.conn().execute(
+            "INSERT INTO jobs(job, job_id, state, commitment, output_hash, output_uri, vote, salt, note, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, strftime('%s','now'))
+             ON CONFLICT(job) DO UPDATE SET state=excluded.state, commitment=excluded.commitment,
+               output_hash=excluded.output_hash, output_uri=excluded.output_uri, vote=excluded.vote,
+               salt=excluded.salt, note=excluded.note, updated_at=excluded.updated_at",
+            params![e.job, e.job_id as i64, e.state, e.commitment, e.output_hash, e.output_uri, e.vote, e.salt, e.note],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_state(&self, job: &str, state: &str, note: Option<&str>) -> Result<(), JournalError> {
+        self.conn().execute(
+            "UPDATE jobs SET state = ?2, note = COALESCE(?3, note), updated_at = strftime('%s','now') WHERE job = ?1",
+            params![job, state, note],
+        )?;
+        Ok(())
+    }
+
+    /// Entries not in a terminal state, oldest job first.
+    pub fn open_entries(&self) -> Result<Vec<Entry>, JournalError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT job, job_id, state, commitment, output_hash, output_uri, vote, salt, note FROM jobs
+             WHERE state NOT IN ('done', 'refused', 'failed') ORDER BY job_id",
+        )?;
+        let rows = stmt.query_map([], row)?.collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    pub fn count_in(&self, state: &str) -> Result<u64, JournalError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT COUNT(*) FROM jobs WHERE state = ?1", params![state], |r| r.get::<_, i64>(0))?
+            as u64)
+    }
+}
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    Ok(Entry {
+        job: r.get(0)?,
+        job_id: r.get::<_, i64>(1)? as u64,
+        state: r.get(2)?,
+        commitment: r.get(3)?,
+        output_hash: r.get(4)?,
+        output_uri: r.get(5)?,
+        vote: r.get(6)?,
+        salt: r.get(7)?,
+        note: r.get(8)?,
+    })
+}
+
+impl Entry {
+    pub fn new(job: String, job_id: u64, state: &str) -> Entry {
+        Entry {
+            job,
+            job_id,
+            state: state.into(),
+            commitment: None,
+            output_hash: None,
+            output_uri: None,
+            vote: None,
+            salt: None,
+            note: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn survives_reopen_and_lists_open_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite");
+        {
+            let j = Journal::open(&path).unwrap();
+            let mut e = Entry::new("A".into(), 1, "submitting");
+            e.commitment = Some("ab".into());
+            j.put(&e).unwrap();
+            j.put(&Entry::new("B".into(), 0, "done")).unwrap();
+        }
+        let j = Journal::open(&path).unwrap();
+        let open = j.open_entries().unwrap();
+        assert_eq!(open.len(), 1);
+        assert_eq!((open[0].state.as_str(), open[0].commitment.as_deref()), ("submitting", Some("ab")));
+        j.set_state("A", "done", Some("finalized")).unwrap();
+        assert!(j.open_entries().unwrap().is_empty());
+        assert_eq!(j.get("A").unwrap().unwrap().note.as_deref(), Some("finalized"));
+    }
+}

@@ -1,0 +1,162 @@
+//! # cinder-worker
+//!
+//! The provider and verifier daemon. Each role is a [`Provider`] or [`Verifier`] whose `tick()`
+//! does one round of work against a [`Chain`]: the daemon (`cinder-worker run`) calls it on a
+//! timer; `cinder demo` and the tests call it directly against the in-process chain.
+//!
+//! * Provider: claim the market's queue head (after fetching and checking the input: a job it
+//!   cannot serve is refused and left to expire open, so the client is refunded), run inference on
+//!   a blocking thread, store the output in the content-addressed store, submit the commitment,
+//!   and finalize after the challenge window.
+//! * Verifier: re-execute submitted results, challenge wrong ones, vote when drawn (commit then
+//!   reveal), resolve disputes and settle votes, and expire jobs whose provider vanished.
+//!
+//! Every transaction is preceded by a journal write (SQLite), and every step first reconciles the
+//! journal with the chain, so a crash or restart at any point finishes each job exactly once.
+
+use std::{sync::Arc, time::Duration};
+
+use anchor_lang::prelude::Pubkey;
+use cinder_jobs::{Job, Market};
+use cinder_sdk::{
+    bootstrap::ata,
+    chain::{Chain, ChainError, TxReceipt},
+    fetch,
+    jobs::MarketKeys,
+    Instruction,
+};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+pub mod demo;
+pub mod engine;
+pub mod fetch_input;
+pub mod journal;
+pub mod metrics;
+pub mod provider;
+pub mod settings;
+pub mod store;
+pub mod verifier;
+
+pub use engine::{Engine, Refusal};
+pub use journal::Journal;
+pub use metrics::Metrics;
+pub use provider::Provider;
+pub use settings::{Role, Settings};
+pub use store::ContentStore;
+pub use verifier::Verifier;
+
+/// Where a test asks the worker to stop as if it had crashed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrashPoint {
+    /// After inference, before the commitment is journaled.
+    AfterInference,
+    /// After the commitment is journaled, before the transaction is sent.
+    BeforeSubmit,
+    /// After the transaction landed, before the journal records it.
+    AfterSubmit,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    #[error(transparent)]
+    Journal(#[from] journal::JournalError),
+    #[error("the market account {0} does not exist")]
+    NoMarket(Pubkey),
+    #[error("simulated crash at {0:?}")]
+    Crashed(CrashPoint),
+    #[error("store: {0}")]
+    Store(#[from] std::io::Error),
+}
+
+/// What both roles share.
+pub struct Node {
+    pub chain: Arc<dyn Chain>,
+    pub keypair: Keypair,
+    pub market_key: Pubkey,
+    pub market: MarketKeys,
+    pub model_id: [u8; 32],
+    pub engine: Arc<Engine>,
+    pub store: ContentStore,
+    pub journal: Journal,
+    pub metrics: Arc<Metrics>,
+    pub max_input_bytes: usize,
+    pub fetch_timeout: Duration,
+}
+
+impl Node {
+    pub async fn connect(
+        chain: Arc<dyn Chain>,
+        keypair: Keypair,
+        market_key: Pubkey,
+        engine: Arc<Engine>,
+        store: ContentStore,
+        journal: Journal,
+        metrics: Arc<Metrics>,
+    ) -> Result<Node, WorkerError> {
+        let m: Market = fetch(chain.as_ref(), &market_key).await?.ok_or(WorkerError::NoMarket(market_key))?;
+        Ok(Node {
+            market: MarketKeys::from_market(market_key, &m),
+            model_id: m.model_id,
+            chain,
+            keypair,
+            market_key,
+            engine,
+            store,
+            journal,
+            metrics,
+            max_input_bytes: 64 * 1024,
+            fetch_timeout: Duration::from_secs(10),
+        })
+    }
+
+    pub fn me(&self) -> Pubkey {
+        self.keypair.pubkey()
+    }
+
+    pub fn my_token(&self) -> Pubkey {
+        ata(&self.me(), &self.market.mint, &self.market.token_program)
+    }
+
+    pub fn token_of(&self, owner: &Pubkey) -> Pubkey {
+        ata(owner, &self.market.mint, &self.market.token_program)
+    }
+
+    pub async fn market_state(&self) -> Result<Market, WorkerError> {
+        fetch(self.chain.as_ref(), &self.market_key).await?.ok_or(WorkerError::NoMarket(self.market_key))
+    }
+
+    pub async fn job(&self, id: u64) -> Result<Option<Job>, WorkerError> {
+        Ok(fetch(self.chain.as_ref(), &self.market.job(id)).await?)
+    }
+
+    /// Sends `ixs` signed by this worker, logging the outcome.
+    pub async fn send(&self, what: &str, job_id: u64, ixs: &[Instruction]) -> Result<TxReceipt, ChainError> {
+        match self.chain.send(ixs, &self.keypair, &[]).await {
+            Ok(r) => {
+                tracing::info!(action = what, job_id, signature = %r.signature, "transaction confirmed");
+                Ok(r)
+            }
+            Err(e) => {
+                Metrics::inc(&self.metrics.tx_errors);
+                tracing::warn!(action = what, job_id, error = %e, "transaction failed");
+                Err(e)
+            }
+        }
+    }
+
+    /// Fetches and checks the job's input, then builds the generation request.
+    pub async fn prepare(&self, job: &Job) -> Result<cinder_inference::GenerationRequest, Refusal> {
+        let input = fetch_input::fetch_input(
+            &job.input_uri,
+            &job.input_hash,
+            &self.store,
+            self.max_input_bytes,
+            self.fetch_timeout,
+        )
+        .await?;
+        self.engine.request(&self.model_id, job, &input)
+    }
+}

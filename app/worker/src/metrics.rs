@@ -1,0 +1,76 @@
+//! Prometheus metrics: counters in atomics, served as text on `GET /metrics`.
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Arc,
+};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[derive(Default, Debug)]
+pub struct Metrics {
+    pub jobs_claimed: AtomicU64,
+    pub results_submitted: AtomicU64,
+    pub jobs_finalized: AtomicU64,
+    pub jobs_refused: AtomicU64,
+    pub inferences: AtomicU64,
+    pub inference_ms_total: AtomicU64,
+    pub results_verified: AtomicU64,
+    pub challenges: AtomicU64,
+    pub votes: AtomicU64,
+    pub tx_errors: AtomicU64,
+}
+
+impl Metrics {
+    pub fn inc(c: &AtomicU64) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn render(&self) -> String {
+        let rows = [
+            ("cinder_worker_jobs_claimed_total", &self.jobs_claimed, "Jobs claimed"),
+            ("cinder_worker_results_submitted_total", &self.results_submitted, "Result commitments submitted"),
+            ("cinder_worker_jobs_finalized_total", &self.jobs_finalized, "Jobs finalized"),
+            ("cinder_worker_jobs_refused_total", &self.jobs_refused, "Jobs refused (bad input)"),
+            ("cinder_worker_inferences_total", &self.inferences, "Inference runs"),
+            ("cinder_worker_inference_milliseconds_total", &self.inference_ms_total, "Time spent in inference"),
+            ("cinder_worker_results_verified_total", &self.results_verified, "Results re-executed"),
+            ("cinder_worker_challenges_total", &self.challenges, "Challenges opened"),
+            ("cinder_worker_votes_total", &self.votes, "Votes committed or revealed"),
+            ("cinder_worker_transaction_errors_total", &self.tx_errors, "Failed transactions"),
+        ];
+        rows.iter()
+            .map(|(n, c, h)| format!("# HELP {n} {h}\n# TYPE {n} counter\n{n} {}\n", c.load(Ordering::Relaxed)))
+            .collect()
+    }
+}
+
+/// Serves `/metrics` until `shutdown` fires.
+pub async fn serve(
+    addr: String,
+    metrics: Arc<Metrics>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    tracing::info!(%addr, "metrics endpoint listening");
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return Ok(()),
+            accepted = listener.accept() => {
+                let (mut sock, _) = accepted?;
+                let m = metrics.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 1024];
+                    let n = sock.read(&mut buf).await.unwrap_or(0);
+                    let ok = buf[..n].starts_with(b"GET /metrics");
+                    let body = if ok { m.render() } else { "not found\n".into() };
+                    let status = if ok { "200 OK" } else { "404 Not Found" };
+                    let resp = format!(
+                        "HTTP/1.1 {status}\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = sock.write_all(resp.as_bytes()).await;
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! The provider role.
+use cinder_jobs::{Job, JobStatus};
+use cinder_sdk::{jobs as jsdk, verification as vsdk};
+
+use crate::{
+    journal::Entry,
+    store::{hex, parse_hex32, ContentStore},
+    CrashPoint, Metrics, Node, WorkerError,
+};
+
+/// How far past the queue head a provider looks for work in one tick.
+const SCAN: u64 = 16;
+
+pub struct Provider {
+    pub node: Node,
+    /// TESTING ONLY: jobs for which this provider commits to a wrong result.
+    pub dishonest_job_ids: Vec<u64>,
+    /// TESTING ONLY: stop as if crashed at this point (once).
+    pub crash_at: Option<CrashPoint>,
+}
+
+impl Provider {
+    pub fn new(node: Node) -> Self {
+        Provider { node, dishonest_job_ids: vec![], crash_at: None }
+    }
+
+    fn crash(&mut self, at: CrashPoint) -> Result<(), WorkerError> {
+        if self.crash_at == Some(at) {
+            self.crash_at = None;
+            return Err(WorkerError::Crashed(at));
+        }
+        Ok(())
+    }
+
+    /// One round: reconcile and advance every journaled job, then try to claim one new job.
+    /// Returns how many actions were taken.
+    pub async fn tick(&mut self) -> Result<usize, WorkerError> {
+        let now = self.node.chain.unix_timestamp().await?;
+        let mut actions = 0;
+        for e in self.node.journal.open_entries()? {
+            actions += self.advance(e, now).await?;
+        }
+        actions += self.try_claim(now).await?;
+        Ok(actions)
+    }
+
+    async fn advance(&mut self, e: Entry, now: i64) -> Result<usize, WorkerError> {
+        let n = &self.node;
+        let Some(job) = n.job(e.job_id).await? else {
+            n.journal.set_state(&e.job, "done", Some("job closed"))?;
+            return Ok(0);
+        };
+        if job.provider != n.me() {
+            if e.state == "claiming" && job.status == JobStatus::Open {
+                n.journal.set_state(&e.job, "failed", Some("claim did not land"))?;
+            } else {
+                n.journal.set_state(&e.job, "failed", Some("another provider holds the job"))?;
+            }
+            return Ok(0);
+        }
+        match job.status {
+            JobStatus::Claimed if now > job.deadline => {
+                n.journal.set_state(&e.job, "failed", Some("deadline passed before the result was sent"))?;
+                Ok(0)
+            }
+            JobStatus::Claimed => self.submit(e, &job).await,
+            JobStatus::Submitted => {
+                let ours = e.commitment.as_deref().and_then(parse_hex32);
+                if e.state == "submitting" && ours == Some(job.commitment) {
+                    n.journal.set_state(&e.job, "submitted", Some("found on chain after restart"))?;
+                }
+                if now > job.window_end {
+                    return self.finalize(&e, &job).await;
+                }
+                Ok(0)
+            }
+            JobStatus::Challenged => {
+                if e.state != "challenged" {
+                    n.journal.set_state(&e.job, "challenged", None)?;
+                    tracing::warn!(job_id = job.job_id, "our result was challenged; the quorum decides");
+                }
+                Ok(0)
+            }
+            JobStatus::Open => Ok(0),
+        }
+    }
+
+    /// Runs the job (unless its commitment is already journaled) and submits the commitment.
+    async fn submit(&mut self, mut e: Entry, job: &Job) -> Result<usize, WorkerError> {
+        let job_key = self.node.market.job(job.job_id);
+        if e.state != "submitting" {
+            let req = match self.node.prepare(job).await {
+                Ok(r) => r,
+                Err(refusal) => {
+                    // The input changed or vanished after the claim: the job will expire; say why.
+                    tracing::error!(job_id = job.job_id, reason = %refusal, "cannot run a claimed job");
+                    self.node.journal.set_state(&e.job, "failed", Some(&refusal.to_string()))?;
+                    return Ok(0);
+                }
+            };
+            let out = match self.node.engine.run(req, job_key.to_bytes(), self.node.me().to_bytes()).await {
+                Ok(o) => o,
+                Err(refusal) => {
+                    tracing::error!(job_id = job.job_id, reason = %refusal, "inference failed");
+                    self.node.journal.set_state(&e.job, "failed", Some(&refusal.to_string()))?;
+                    return Ok(0);
+                }
+            };
+            Metrics::inc(&self.node.metrics.inferences);
+            self.node.metrics.inference_ms_total.fetch_add(out.millis, std::sync::atomic::Ordering::Relaxed);
+            self.crash(CrashPoint::AfterInference)?;
+            let doc = serde_json::to_vec(&out.doc).expect("output document serialises");
+            let doc_hash = self.node.store.put(&doc)?;
+            let mut commitment = out.commitment;
+            if self.dishonest_job_ids.contains(&job.job_id) {
+                commitment[0] ^= 0xff;
+                tracing::warn!(job_id = job.job_id, "DISHONEST (testing flag): committing to a wrong result");
+            }
+            e.state = "submitting".into();
+            e.commitment = Some(hex(&commitment));
+            e.output_hash = Some(hex(&out.output_hash));
+            e.output_uri = Some(ContentStore::uri(&doc_hash));
+            self.node.journal.put(&e)?;
+            tracing::info!(
+                job_id = job.job_id,
+                tokens = out.doc.output_token_ids.len(),
+                ms = out.millis,
+                "inference done"
+            );
+        }
+        self.crash(CrashPoint::BeforeSubmit)?;
+        let commitment = e.commitment.as_deref().and_then(parse_hex32).expect("journaled commitment is hex");
+        let output_hash = e.output_hash.as_deref().and_then(parse_hex32).expect("journaled output hash is hex");
+        let ix = vsdk::submit_result(
+            self.node.me(),
+            job_key,
+            vsdk::SubmitResultArgs { commitment, output_hash, output_uri: e.output_uri.clone().unwrap_or_default() },
+        );
+        match self.node.send("submit_result", job.job_id, &[ix]).await {
+            Ok(_) => {
+                Metrics::inc(&self.node.metrics.results_submitted);
+                self.crash(CrashPoint::AfterSubmit)?;
+                self.node.journal.set_state(&e.job, "submitted", None)?;
+                Ok(1)
+            }
+            // Left as "submitting": the next tick reconciles with the chain.
+            Err(_) => Ok(0),
+        }
+    }
+
+    async fn finalize(&self, e: &Entry, job: &Job) -> Result<usize, WorkerError> {
+        let n = &self.node;
+        n.journal.set_state(&e.job, "finalizing", None)?;
+        let ix = vsdk::finalize_job(n.me(), &n.market, &n.market.job(job.job_id), job.client, n.me(), n.my_token());
+        if n.send("finalize_job", job.job_id, &[ix]).await.is_ok() {
+            Metrics::inc(&n.metrics.jobs_finalized);
+            n.journal.set_state(&e.job, "done", Some("finalized"))?;
+            return Ok(1);
+        }
+        Ok(0)
+    }
+
+    /// Claims the first job this provider may take: the queue head (skipping dead slots) or a job
+    /// designated to it. The input is fetched and checked *before* claiming; a job that cannot be
+    /// served is refused (journaled with the reason) and, once its open timeout passes, expired so
+    /// the client is refunded.
+    async fn try_claim(&mut self, now: i64) -> Result<usize, WorkerError> {
+        let n = &self.node;
+        let market = n.market_state().await?;
+        let me = n.me();
+        let mut skips = vec![];
+        let mut at_head = true;
+        for id in market.queue_head..market.next_job_id.min(market.queue_head + SCAN) {
+            let Some(job) = n.job(id).await? else {
+                skips.push(id);
+                continue;
+            };
+            let mine = job.designated == Some(me);
+            let dead = job.status != JobStatus::Open || (job.designated.is_some() && !mine);
+            if dead {
+                skips.push(id);
+                continue;
+            }
+            if !(mine || at_head) {
+                continue;
+            }
+            let key = n.market.job(id).to_string();
+            let refused = n.journal.get(&key)?.filter(|e| e.state == "refused");
+            if let Some(r) = refused {
+                if now > job.posted_at + job.job_timeout_secs {
+                    let ix = jsdk::expire_open_job(me, job.client, n.token_of(&job.client), &n.market, id);
+                    if n.send("expire_open_job", id, &[ix]).await.is_ok() {
+                        n.journal.set_state(&key, "done", Some("expired open; client refunded"))?;
+                        return Ok(1);
+                    }
+                }
+                tracing::debug!(job_id = id, reason = r.note.as_deref().unwrap_or(""), "refused job at the head");
+                at_head = false;
+                continue;
+            }
+            if let Err(refusal) = n.prepare(&job).await {
+                tracing::warn!(job_id = id, reason = %refusal, "refusing job: it will expire and the client will be refunded");
+                let mut e = Entry::new(key, id, "refused");
+                e.note = Some(refusal.to_string());
+                n.journal.put(&e)?;
+                Metrics::inc(&n.metrics.jobs_refused);
+                at_head = false;
+                continue;
+            }
+            let skip = if mine { vec![] } else { skips.clone() };
+            if skip.len() > cinder_jobs::MAX_QUEUE_SKIP as usize {
+                return Ok(0);
+            }
+            n.journal.put(&Entry::new(key.clone(), id, "claiming"))?;
+            let ix = jsdk::claim_job(me, &n.market, id, &skip);
+            return match n.send("claim_job", id, &[ix]).await {
+                Ok(_) => {
+                    Metrics::inc(&n.metrics.jobs_claimed);
+                    n.journal.set_state(&key, "claimed", None)?;
+                    Ok(1)
+                }
+                Err(e) => {
+                    n.journal.set_state(&key, "failed", Some(&format!("claim failed: {e}")))?;
+                    Ok(0)
+                }
+            };
+        }
+        Ok(0)
+    }
+}

@@ -1,0 +1,161 @@
+//! Worker settings: one struct, read from a TOML file and overridden by `CINDER_WORKER_*`
+//! environment variables. Secrets are never stored here: `keypair` is a path, and `Debug` prints
+//! only that path.
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Provider,
+    Verifier,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub role: Role,
+    /// JSON-RPC endpoint of the cluster.
+    pub rpc_url: String,
+    /// Optional websocket endpoint (account subscriptions; polling otherwise).
+    #[serde(default)]
+    pub ws_url: Option<String>,
+    /// Path of the worker's keypair file (a JSON array of 64 bytes, Solana CLI format).
+    pub keypair: PathBuf,
+    /// The market to serve (base58).
+    pub market: String,
+    /// Local Hugging Face-format model directory (config.json, tokenizer.json, *.safetensors).
+    pub model_dir: PathBuf,
+    /// Compute dtype: f32 (default), f16 or bf16. Jobs that ask for another dtype are refused.
+    #[serde(default = "default_dtype")]
+    pub dtype: String,
+    /// Inference threads (default: all cores).
+    #[serde(default)]
+    pub threads: Option<usize>,
+    /// Content-addressed store for inputs and outputs.
+    pub store_dir: PathBuf,
+    /// SQLite journal (written before every transaction; a restart resumes from it).
+    pub journal: PathBuf,
+    #[serde(default = "default_poll")]
+    pub poll_interval_ms: u64,
+    /// Address for the Prometheus `/metrics` endpoint, e.g. "127.0.0.1:9464". Off when absent.
+    #[serde(default)]
+    pub metrics_addr: Option<String>,
+    /// Largest input accepted, in bytes.
+    #[serde(default = "default_max_input")]
+    pub max_input_bytes: usize,
+    /// Seconds to wait for an http(s) input.
+    #[serde(default = "default_fetch_timeout")]
+    pub fetch_timeout_secs: u64,
+    /// TESTING ONLY: job ids for which a provider posts a wrong commitment (to exercise disputes).
+    #[serde(default)]
+    pub dishonest_job_ids: Vec<u64>,
+}
+
+fn default_dtype() -> String {
+    "f32".into()
+}
+fn default_poll() -> u64 {
+    1_000
+}
+fn default_max_input() -> usize {
+    64 * 1024
+}
+fn default_fetch_timeout() -> u64 {
+    10
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read the settings file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid settings in {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl Settings {
+    /// Reads `path`, then applies `CINDER_WORKER_<FIELD>` overrides (RPC_URL, WS_URL, KEYPAIR,
+    /// MARKET, MODEL_DIR, STORE_DIR, JOURNAL, METRICS_ADDR).
+    pub fn load(path: &std::path::Path) -> Result<Settings, SettingsError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read { path: path.into(), source })?;
+        Self::parse(&text, |k| std::env::var(k).ok())
+            .map_err(|message| SettingsError::Invalid { path: path.into(), message })
+    }
+
+    pub fn parse(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Settings, String> {
+        let mut s: Settings = toml::from_str(text).map_err(|e| e.to_string())?;
+        if let Some(v) = env("CINDER_WORKER_RPC_URL") {
+            s.rpc_url = v;
+        }
+        if let Some(v) = env("CINDER_WORKER_WS_URL") {
+            s.ws_url = Some(v);
+        }
+        if let Some(v) = env("CINDER_WORKER_KEYPAIR") {
+            s.keypair = v.into();
+        }
+        if let Some(v) = env("CINDER_WORKER_MARKET") {
+            s.market = v;
+        }
+        if let Some(v) = env("CINDER_WORKER_MODEL_DIR") {
+            s.model_dir = v.into();
+        }
+        if let Some(v) = env("CINDER_WORKER_STORE_DIR") {
+            s.store_dir = v.into();
+        }
+        if let Some(v) = env("CINDER_WORKER_JOURNAL") {
+            s.journal = v.into();
+        }
+        if let Some(v) = env("CINDER_WORKER_METRICS_ADDR") {
+            s.metrics_addr = Some(v);
+        }
+        s.market
+            .parse::<anchor_lang::prelude::Pubkey>()
+            .map_err(|_| format!("market `{}` is not a base58 public key", s.market))?;
+        s.dtype.parse::<cinder_inference::DType>().map_err(|e| format!("dtype: {e}"))?;
+        Ok(s)
+    }
+}
+
+/// Reads a Solana CLI keypair file (a JSON array of 64 bytes).
+pub fn read_keypair(path: &std::path::Path) -> anyhow::Result<solana_keypair::Keypair> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        anyhow::anyhow!("cannot read keypair {}: {e} (create one with `solana-keygen new`)", path.display())
+    })?;
+    let bytes: Vec<u8> = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("keypair {} is not a JSON array of 64 bytes: {e}", path.display()))?;
+    solana_keypair::Keypair::try_from(bytes.as_slice())
+        .map_err(|e| anyhow::anyhow!("keypair {} is invalid: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"
+role = "provider"
+rpc_url = "http://127.0.0.1:8899"
+keypair = "/tmp/id.json"
+market = "ETshZNeWUruCAWbXKxn3wqjGhzm5kDkx9bNiVu67HMwM"
+model_dir = "/models/m"
+store_dir = "/tmp/store"
+journal = "/tmp/j.sqlite"
+"#;
+
+    #[test]
+    fn file_then_environment() {
+        let s =
+            Settings::parse(SAMPLE, |k| (k == "CINDER_WORKER_RPC_URL").then(|| "http://10.0.0.1:8899".into())).unwrap();
+        assert_eq!(
+            (s.role, s.rpc_url.as_str(), s.dtype.as_str(), s.poll_interval_ms),
+            (Role::Provider, "http://10.0.0.1:8899", "f32", 1_000)
+        );
+    }
+
+    #[test]
+    fn bad_market_and_dtype_are_named() {
+        let bad = SAMPLE.replace("ETshZNeWUruCAWbXKxn3wqjGhzm5kDkx9bNiVu67HMwM", "not-a-key");
+        assert!(Settings::parse(&bad, |_| None).unwrap_err().contains("not a base58 public key"));
+        let bad = format!("{SAMPLE}\ndtype = \"int4\"\n");
+        assert!(Settings::parse(&bad, |_| None).unwrap_err().contains("dtype"));
+    }
+}

@@ -1,0 +1,236 @@
+//! The verifier role.
+use anchor_lang::prelude::Pubkey;
+use cinder_jobs::{Job, JobStatus};
+use cinder_sdk::{
+    fetch, jobs as jsdk,
+    verification::{
+        self as vsdk, Dispute, DisputeOutcome, VerifierEntry, VerifierSet, VOTE_RESULT_CORRECT, VOTE_RESULT_WRONG,
+    },
+};
+
+use crate::{
+    journal::Entry,
+    store::{hex, parse_hex32},
+    Metrics, Node, WorkerError,
+};
+
+/// Jobs looked at per tick.
+const SCAN: u64 = 64;
+
+pub struct Verifier {
+    pub node: Node,
+    /// Lowest job id that may still need attention (everything below is closed).
+    scan_from: u64,
+}
+
+impl Verifier {
+    pub fn new(node: Node) -> Self {
+        Verifier { node, scan_from: 0 }
+    }
+
+    pub async fn tick(&mut self) -> Result<usize, WorkerError> {
+        let now = self.node.chain.unix_timestamp().await?;
+        let market = self.node.market_state().await?;
+        let mut actions = 0;
+        let mut all_closed_so_far = true;
+        for id in self.scan_from..market.next_job_id.min(self.scan_from + SCAN) {
+            let key = self.node.market.job(id);
+            match self.node.job(id).await? {
+                None => {
+                    actions += self.settle_votes(&key, id).await?;
+                    if all_closed_so_far && self.dispute(&key).await?.is_none() {
+                        self.scan_from = id + 1;
+                    }
+                }
+                Some(job) => {
+                    all_closed_so_far = false;
+                    actions += self.attend(key, &job, now).await?;
+                }
+            }
+        }
+        Ok(actions)
+    }
+
+    async fn dispute(&self, job: &Pubkey) -> Result<Option<Dispute>, WorkerError> {
+        Ok(fetch(self.node.chain.as_ref(), &vsdk::dispute_pda(job)).await?)
+    }
+
+    async fn attend(&mut self, key: Pubkey, job: &Job, now: i64) -> Result<usize, WorkerError> {
+        let n = &self.node;
+        match job.status {
+            JobStatus::Claimed if now > job.deadline => {
+                let ix = jsdk::expire_job(n.me(), &n.market, &key, job.client, job.provider, n.token_of(&job.client));
+                Ok(n.send("expire_job", job.job_id, &[ix]).await.map(|_| 1).unwrap_or(0))
+            }
+            JobStatus::Submitted if job.provider != n.me() => {
+                let verdict = self.verdict(&key, job).await?;
+                if verdict == Some(VOTE_RESULT_WRONG) && now <= job.window_end {
+                    return self.challenge(&key, job).await;
+                }
+                Ok(0)
+            }
+            JobStatus::Challenged => self.vote_or_resolve(&key, job, now).await,
+            _ => Ok(0),
+        }
+    }
+
+    /// Re-executes the job (once; the verdict is journaled) and compares commitments.
+    async fn verdict(&self, key: &Pubkey, job: &Job) -> Result<Option<u8>, WorkerError> {
+        let n = &self.node;
+        if let Some(e) = n.journal.get(&key.to_string())? {
+            if e.vote.is_some() {
+                return Ok(e.vote);
+            }
+            if e.state == "failed" {
+                return Ok(None);
+            }
+        }
+        let req = match n.prepare(job).await {
+            Ok(r) => r,
+            Err(refusal) => {
+                tracing::warn!(job_id = job.job_id, reason = %refusal, "cannot re-execute; abstaining");
+                let mut e = Entry::new(key.to_string(), job.job_id, "failed");
+                e.note = Some(refusal.to_string());
+                n.journal.put(&e)?;
+                return Ok(None);
+            }
+        };
+        let out = match n.engine.run(req, key.to_bytes(), job.provider.to_bytes()).await {
+            Ok(o) => o,
+            Err(refusal) => {
+                tracing::warn!(job_id = job.job_id, reason = %refusal, "re-execution failed; abstaining");
+                return Ok(None);
+            }
+        };
+        Metrics::inc(&n.metrics.results_verified);
+        let vote = if out.commitment == job.commitment { VOTE_RESULT_CORRECT } else { VOTE_RESULT_WRONG };
+        if vote == VOTE_RESULT_WRONG {
+            tracing::warn!(job_id = job.job_id, ours = %hex(&out.commitment), theirs = %hex(&job.commitment), "commitment mismatch");
+        } else {
+            tracing::info!(job_id = job.job_id, "result verified");
+        }
+        let mut e = Entry::new(key.to_string(), job.job_id, "verified");
+        e.vote = Some(vote);
+        e.commitment = Some(hex(&out.commitment));
+        n.journal.put(&e)?;
+        Ok(Some(vote))
+    }
+
+    async fn challenge(&self, key: &Pubkey, job: &Job) -> Result<usize, WorkerError> {
+        let n = &self.node;
+        let chain = n.chain.as_ref();
+        if self.dispute(key).await?.is_some() {
+            return Ok(0);
+        }
+        let set: Option<VerifierSet> = fetch(chain, &vsdk::verifier_set_pda(&n.market_key)).await?;
+        let count = set.map(|s| s.count).unwrap_or(0);
+        let mut verifiers = Vec::with_capacity(count as usize);
+        for i in 0..count {
+            let e: Option<VerifierEntry> = fetch(chain, &vsdk::verifier_entry_pda(&n.market_key, i)).await?;
+            verifiers.push(e.map(|e| e.verifier).unwrap_or_default());
+        }
+        let Some(slot_hashes) = chain.get_account(&solana_sdk_ids_slot_hashes()).await? else { return Ok(0) };
+        let slot = u64::from_le_bytes(slot_hashes.data.get(8..16).and_then(|b| b.try_into().ok()).unwrap_or([0; 8]));
+        let Some(hash) = vsdk::slot_hash_of(&slot_hashes.data, slot) else { return Ok(0) };
+        let quorum = n.market_state().await?.params.quorum as usize;
+        let Some(picks) = vsdk::draw_candidates(&hash, key, &n.me(), &job.provider, &verifiers, quorum) else {
+            tracing::warn!(job_id = job.job_id, "not enough verifiers for a quorum; cannot challenge");
+            return Ok(0);
+        };
+        n.journal.set_state(&key.to_string(), "challenging", None)?;
+        let ix = vsdk::challenge_result(n.me(), n.my_token(), &n.market, key, slot, &picks);
+        match n.send("challenge_result", job.job_id, &[ix]).await {
+            Ok(_) => {
+                Metrics::inc(&n.metrics.challenges);
+                n.journal.set_state(&key.to_string(), "challenged", None)?;
+                Ok(1)
+            }
+            Err(_) => Ok(0),
+        }
+    }
+
+    async fn vote_or_resolve(&self, key: &Pubkey, job: &Job, now: i64) -> Result<usize, WorkerError> {
+        let n = &self.node;
+        let Some(d) = self.dispute(key).await? else { return Ok(0) };
+        if let Some(i) = d.member_position(&n.me()) {
+            if now <= d.commit_end && d.commitments[i] == [0; 32] {
+                let Some(vote) = self.verdict(key, job).await? else { return Ok(0) };
+                let mut salt = [0u8; 32];
+                getrandom::fill(&mut salt).map_err(|e| std::io::Error::other(e.to_string()))?;
+                // The vote and its salt are journaled before the commitment is sent: without the
+                // salt the vote could never be revealed.
+                let mut e = n
+                    .journal
+                    .get(&key.to_string())?
+                    .unwrap_or_else(|| Entry::new(key.to_string(), job.job_id, "verified"));
+                e.state = "committing".into();
+                e.vote = Some(vote);
+                e.salt = Some(hex(&salt));
+                n.journal.put(&e)?;
+                let c = vsdk::vote_commitment(&vsdk::dispute_pda(key), &n.me(), vote, &salt);
+                if n.send("commit_vote", job.job_id, &[vsdk::commit_vote(n.me(), key, c)]).await.is_ok() {
+                    Metrics::inc(&n.metrics.votes);
+                    n.journal.set_state(&key.to_string(), "committed", None)?;
+                    return Ok(1);
+                }
+                return Ok(0);
+            }
+            if now > d.commit_end && now <= d.reveal_end && d.commitments[i] != [0; 32] && d.votes[i] == 0 {
+                let e = n.journal.get(&key.to_string())?;
+                let (Some(vote), Some(salt)) =
+                    (e.as_ref().and_then(|e| e.vote), e.as_ref().and_then(|e| e.salt.as_deref()).and_then(parse_hex32))
+                else {
+                    tracing::error!(job_id = job.job_id, "committed vote has no journaled salt; cannot reveal");
+                    return Ok(0);
+                };
+                if n.send("reveal_vote", job.job_id, &[vsdk::reveal_vote(n.me(), key, vote, salt)]).await.is_ok() {
+                    Metrics::inc(&n.metrics.votes);
+                    n.journal.set_state(&key.to_string(), "revealed", None)?;
+                    return Ok(1);
+                }
+                return Ok(0);
+            }
+        }
+        if d.outcome == DisputeOutcome::Pending && (now > d.reveal_end || d.all_revealed()) {
+            let parties = vsdk::DisputeParties {
+                client: job.client,
+                client_token: n.token_of(&job.client),
+                provider: job.provider,
+                provider_token: n.token_of(&job.provider),
+                challenger: d.challenger,
+                challenger_token: n.token_of(&d.challenger),
+            };
+            let ix = vsdk::resolve_dispute(n.me(), &n.market, key, &parties);
+            return Ok(n.send("resolve_dispute", job.job_id, &[ix]).await.map(|_| 1).unwrap_or(0));
+        }
+        Ok(0)
+    }
+
+    /// After a dispute is resolved (its job closed), settles every member's vote; the last one
+    /// closes the dispute.
+    async fn settle_votes(&self, key: &Pubkey, id: u64) -> Result<usize, WorkerError> {
+        let n = &self.node;
+        let Some(d) = self.dispute(key).await? else { return Ok(0) };
+        if d.outcome == DisputeOutcome::Pending {
+            return Ok(0);
+        }
+        let mut actions = 0;
+        for (i, m) in d.members[..d.member_count as usize].iter().enumerate() {
+            if d.settled_mask & (1 << i) == 0 {
+                let ix = vsdk::settle_vote(n.me(), &n.market, key, m, d.challenger);
+                if n.send("settle_vote", id, &[ix]).await.is_ok() {
+                    actions += 1;
+                }
+            }
+        }
+        if actions > 0 {
+            let _ = n.journal.set_state(&key.to_string(), "done", Some("dispute settled"));
+        }
+        Ok(actions)
+    }
+}
+
+/// The SlotHashes sysvar.
+pub fn solana_sdk_ids_slot_hashes() -> Pubkey {
+    "SysvarS1otHashes111111111111111111111111111".parse().expect("valid sysvar id")
+}
