@@ -190,7 +190,8 @@ impl Provider {
                 if now > job.posted_at + job.job_timeout_secs {
                     let ix = jsdk::expire_open_job(me, job.client, n.token_of(&job.client), &n.market, id);
                     if n.send("expire_open_job", id, &[ix]).await.is_ok() {
-                        n.journal.set_state(&key, "done", Some("expired open; client refunded"))?;
+                        let note = format!("{}; expired open, client refunded", r.note.as_deref().unwrap_or("refused"));
+                        n.journal.set_state(&key, "done", Some(&note))?;
                         return Ok(1);
                     }
                 }

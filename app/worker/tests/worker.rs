@@ -1,5 +1,7 @@
 //! Worker tests against the in-process chain: the demo path end to end, crash/restart, bad input.
+use cinder_sdk::chain::Chain;
 use cinder_worker::demo::{self, DemoOptions, TOKEN};
+use solana_signer::Signer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_path_settles_every_job_and_slashes_the_dishonest_provider() {
@@ -34,4 +36,249 @@ async fn demo_path_settles_every_job_and_slashes_the_dishonest_provider() {
     assert_eq!(s.provider_stake, 10 * TOKEN - collateral);
     // Treasury: 3 fees + the treasury share of the slash (no voter was penalised: all honest).
     assert_eq!(s.treasury_balance, 3 * fee + collateral - reward);
+}
+
+mod harness {
+    use std::sync::Arc;
+
+    use cinder_inference::{make_test_model, model_id_of_dir, Architecture, DType, TestModelSize};
+    use cinder_jobs::InferenceParams;
+    use cinder_sdk::{
+        bootstrap::{deploy, Deployment, DeploymentSpec, Participant},
+        chain::{local::LocalChain, Chain},
+        jobs as jsdk,
+    };
+    use cinder_worker::{demo, ContentStore, Engine, Journal, Metrics, Node};
+
+    pub struct H {
+        pub chain: LocalChain,
+        pub d: Deployment,
+        pub engine: Arc<Engine>,
+        pub store: ContentStore,
+        pub client: Participant,
+        pub provider: Participant,
+        pub model_id: [u8; 32],
+        pub dir: tempfile::TempDir,
+    }
+
+    pub async fn harness() -> H {
+        let dir = tempfile::tempdir().unwrap();
+        let model_dir = dir.path().join("model");
+        make_test_model(Architecture::Qwen2, 7, TestModelSize::Tiny, &model_dir).unwrap();
+        let model_id = model_id_of_dir(&model_dir).unwrap();
+        let engine = Arc::new(Engine::load(&model_dir, DType::F32, Some(1)).unwrap());
+        let chain = LocalChain::start().await;
+        let faucet = chain.faucet();
+        let spec = DeploymentSpec {
+            token_program: anchor_spl::token::ID,
+            decimals: 6,
+            protocol_fee_bps: 250,
+            pool_min_stake: demo::TOKEN,
+            pool_cooldown_secs: 86_400,
+            pool_max_reward_bps: 5_000,
+            model_id,
+            model_name: "test".into(),
+            architecture: "qwen2".into(),
+            engine_version: 1,
+            market: demo::market_params(),
+        };
+        let d = deploy(&chain, &faucet, &spec).await.unwrap();
+        let provider = d.participant(&chain, &faucet, 10_000_000_000, 20 * demo::TOKEN).await.unwrap();
+        d.stake(&chain, &provider, 10 * demo::TOKEN).await.unwrap();
+        d.register_provider(&chain, &provider, model_id, "test").await.unwrap();
+        let client = d.participant(&chain, &faucet, 10_000_000_000, 100 * demo::TOKEN).await.unwrap();
+        let store = ContentStore::open(dir.path().join("store")).unwrap();
+        H { chain, d, engine, store, client, provider, model_id, dir }
+    }
+
+    impl H {
+        pub async fn node(&self, market: anchor_lang::prelude::Pubkey, journal: &str) -> Node {
+            let j = Journal::open(&self.dir.path().join(journal)).unwrap();
+            let chain: Arc<dyn Chain> = Arc::new(self.chain.clone());
+            Node::connect(
+                chain,
+                self.provider.keypair.insecure_clone(),
+                market,
+                self.engine.clone(),
+                self.store.clone(),
+                j,
+                Arc::new(Metrics::default()),
+            )
+            .await
+            .unwrap()
+        }
+
+        /// Posts a job with an explicit input hash and URI; returns its key.
+        pub async fn post(
+            &self,
+            id: u64,
+            hash: [u8; 32],
+            uri: String,
+            max_tokens: u32,
+        ) -> anchor_lang::prelude::Pubkey {
+            let args = jsdk::PostJobArgs {
+                payment: demo::TOKEN,
+                input_hash: hash,
+                input_uri: uri,
+                params: InferenceParams {
+                    max_tokens,
+                    temperature_bits: 0,
+                    top_k: 0,
+                    top_p_bits: 1f32.to_bits(),
+                    seed: 1,
+                    dtype: 0,
+                },
+                designated: None,
+            };
+            let ix = jsdk::post_job(self.client.key(), self.client.token, &self.d.market, id, args);
+            self.chain.send(&[ix], &self.client.keypair, &[]).await.unwrap();
+            self.d.market.job(id)
+        }
+
+        pub async fn balance(&self, token: anchor_lang::prelude::Pubkey) -> u64 {
+            let a = self.chain.get_account(&token).await.unwrap().unwrap();
+            u64::from_le_bytes(a.data[64..72].try_into().unwrap())
+        }
+
+        pub async fn warp(&self, secs: i64) {
+            let now = self.chain.unix_timestamp().await.unwrap();
+            self.chain.warp_to_timestamp(now + secs).await.unwrap();
+        }
+
+        /// Events of type E in every transaction that touched `key`.
+        pub async fn events<E: anchor_lang::AnchorDeserialize + anchor_lang::Discriminator>(
+            &self,
+            key: &anchor_lang::prelude::Pubkey,
+        ) -> Vec<E> {
+            let mut out = vec![];
+            for sig in self.chain.signatures_for(key) {
+                let logs = self.chain.transaction_logs(&sig).await.unwrap().unwrap_or_default();
+                out.extend(cinder_sdk::events::decode::<E>(&logs));
+            }
+            out
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_killed_mid_job_and_restarted_finishes_it_exactly_once() {
+    use cinder_worker::{CrashPoint, Provider, WorkerError};
+    let h = harness::harness().await;
+    let market = h.d.market.market;
+    let doc = b"Say hello to the verifiers.";
+    let hash = h.store.put(doc).unwrap();
+    let job = h.post(0, hash, cinder_worker::ContentStore::uri(&hash), 12).await;
+    let before = h.balance(h.provider.token).await;
+
+    // Claim, then crash after inference (nothing journaled yet).
+    let mut p = Provider::new(h.node(market, "p.sqlite").await);
+    assert_eq!(p.tick().await.unwrap(), 1, "claimed");
+    p.crash_at = Some(CrashPoint::AfterInference);
+    assert!(matches!(p.tick().await, Err(WorkerError::Crashed(CrashPoint::AfterInference))));
+    drop(p);
+    // Restart; crash after journaling the commitment, before sending it.
+    let mut p = Provider::new(h.node(market, "p.sqlite").await);
+    p.crash_at = Some(CrashPoint::BeforeSubmit);
+    assert!(matches!(p.tick().await, Err(WorkerError::Crashed(CrashPoint::BeforeSubmit))));
+    drop(p);
+    // Restart; crash after the transaction landed, before the journal records it.
+    let mut p = Provider::new(h.node(market, "p.sqlite").await);
+    p.crash_at = Some(CrashPoint::AfterSubmit);
+    assert!(matches!(p.tick().await, Err(WorkerError::Crashed(CrashPoint::AfterSubmit))));
+    drop(p);
+    // Restart without crashing: it reconciles with the chain, waits out the window, finalizes.
+    let mut p = Provider::new(h.node(market, "p.sqlite").await);
+    p.tick().await.unwrap();
+    assert_eq!(p.node.journal.get(&job.to_string()).unwrap().unwrap().state, "submitted");
+    h.warp(301).await;
+    assert_eq!(p.tick().await.unwrap(), 1, "finalized");
+    assert_eq!(p.tick().await.unwrap(), 0, "nothing left to do");
+
+    let results: Vec<cinder_jobs::ResultRecorded> = h.events(&job).await;
+    let finals: Vec<cinder_jobs::JobFinalized> = h.events(&job).await;
+    assert_eq!(results.len(), 1, "the result was submitted exactly once");
+    assert_eq!(finals.len(), 1, "and finalized exactly once");
+    let fee = demo::TOKEN * 250 / 10_000;
+    assert_eq!(h.balance(h.provider.token).await, before + demo::TOKEN - fee);
+    assert!(h.chain.get_account(&job).await.unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_inputs_are_refused_with_a_reason_and_the_client_is_refunded() {
+    use cinder_worker::Provider;
+    let h = harness::harness().await;
+    let client_before = h.balance(h.client.token).await;
+    let good = h.store.put(b"a fine prompt").unwrap();
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // 0: the bytes at the URI do not hash to the job's input hash.
+    let j0 = h.post(0, [7; 32], cinder_worker::ContentStore::uri(&good), 8).await;
+    // 1: the input URI is unreachable.
+    let j1 = h.post(1, [8; 32], format!("http://127.0.0.1:{closed_port}/prompt"), 8).await;
+    // 2: prompt plus requested tokens exceed the model's context.
+    let j2 = h.post(2, good, cinder_worker::ContentStore::uri(&good), 1_000_000).await;
+    let mut p = Provider::new(h.node(h.d.market.market, "p.sqlite").await);
+    for _ in 0..3 {
+        p.tick().await.unwrap();
+        h.warp(601).await;
+        for _ in 0..3 {
+            p.tick().await.unwrap();
+        }
+    }
+    let note = |k: anchor_lang::prelude::Pubkey| {
+        p.node.journal.get(&k.to_string()).unwrap().and_then(|e| e.note).unwrap_or_default()
+    };
+    // The reasons were journaled (and logged) before the jobs expired.
+    let reasons: Vec<String> = [j0, j1, j2].iter().map(|k| note(*k)).collect();
+    assert!(reasons.iter().all(|r| r.contains("client refunded")), "{reasons:?}");
+    assert!(reasons[0].contains("input hash mismatch"), "{}", reasons[0]);
+    assert!(reasons[1].contains("unreachable"), "{}", reasons[1]);
+    assert!(reasons[2].contains("exceeds the model's context"), "{}", reasons[2]);
+    for k in [j0, j1, j2] {
+        assert!(h.chain.get_account(&k).await.unwrap().is_none(), "job {k} expired and closed");
+        let exp: Vec<cinder_jobs::JobExpired> = h.events(&k).await;
+        assert_eq!((exp.len(), exp[0].refunded, exp[0].slashed), (1, demo::TOKEN, 0));
+    }
+    assert_eq!(h.balance(h.client.token).await, client_before, "client refunded in full");
+    assert_eq!(p.node.metrics.jobs_refused.load(std::sync::atomic::Ordering::Relaxed), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_market_for_another_model_is_refused_with_the_reason() {
+    use cinder_sdk::jobs as jsdk;
+    use cinder_worker::Provider;
+    let h = harness::harness().await;
+    let other_model = [9u8; 32];
+    let admin = &h.d.admin;
+    let reg = jsdk::register_model(
+        admin.pubkey(),
+        jsdk::RegisterModelArgs {
+            model_id: other_model,
+            name: "other".into(),
+            architecture: "llama".into(),
+            engine_version: 1,
+        },
+    );
+    let mut mk = h.d.market;
+    mk.model = jsdk::model_pda(&other_model);
+    mk.market = jsdk::market_pda(&mk.model, &mk.mint, &admin.pubkey());
+    let create = jsdk::create_market(admin.pubkey(), &mk, demo::market_params());
+    h.chain.send(&[reg, create], admin, &[]).await.unwrap();
+    let good = h.store.put(b"prompt").unwrap();
+    let args = jsdk::PostJobArgs {
+        payment: TOKEN,
+        input_hash: good,
+        input_uri: cinder_worker::ContentStore::uri(&good),
+        params: cinder_jobs::InferenceParams { max_tokens: 4, top_p_bits: 1f32.to_bits(), ..Default::default() },
+        designated: None,
+    };
+    h.chain
+        .send(&[jsdk::post_job(h.client.key(), h.client.token, &mk, 0, args)], &h.client.keypair, &[])
+        .await
+        .unwrap();
+    let mut p = Provider::new(h.node(mk.market, "p2.sqlite").await);
+    assert_eq!(p.tick().await.unwrap(), 0, "nothing claimed");
+    let e = p.node.journal.get(&mk.job(0).to_string()).unwrap().unwrap();
+    assert_eq!(e.state, "refused");
+    assert!(e.note.unwrap().contains("is not the model this worker loaded"));
+    assert!(h.chain.get_account(&mk.job(0)).await.unwrap().is_some(), "still open, awaiting expiry");
 }
