@@ -16,6 +16,28 @@ pub struct EscrowCtx<'info> {
 }
 
 impl<'info> EscrowCtx<'info> {
+    /// A job escrow's context: the jobs authority PDA signs.
+    pub fn for_job(
+        jobs_authority_bump: u8,
+        jobs_authority: &impl ToAccountInfo<'info>,
+        escrow_program: &impl ToAccountInfo<'info>,
+        escrow: &impl ToAccountInfo<'info>,
+        vault: &impl ToAccountInfo<'info>,
+        mint: &impl ToAccountInfo<'info>,
+        token_program: &impl ToAccountInfo<'info>,
+    ) -> Self {
+        EscrowCtx {
+            authority: jobs_authority.to_account_info(),
+            authority_bump: jobs_authority_bump,
+            signer_seed: crate::JOBS_AUTHORITY_SEED,
+            escrow_program: escrow_program.to_account_info(),
+            escrow: escrow.to_account_info(),
+            vault: vault.to_account_info(),
+            mint: mint.to_account_info(),
+            token_program: token_program.to_account_info(),
+        }
+    }
+
     fn with_signer<R>(&self, f: impl FnOnce(&[&[&[u8]]]) -> R) -> R {
         f(&[&[self.signer_seed, &[self.authority_bump]]])
     }

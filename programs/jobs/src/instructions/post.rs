@@ -202,16 +202,15 @@ fn refund_open_job<'info>(
 pub fn cancel_job(ctx: Context<CancelJob>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = &mut *ctx.accounts;
-    let esc = EscrowCtx {
-        authority: a.jobs_authority.to_account_info(),
-        authority_bump: a.config.jobs_authority_bump,
-        signer_seed: JOBS_AUTHORITY_SEED,
-        escrow_program: a.escrow_program.to_account_info(),
-        escrow: a.escrow.to_account_info(),
-        vault: a.vault.to_account_info(),
-        mint: a.mint.to_account_info(),
-        token_program: a.token_program.to_account_info(),
-    };
+    let esc = EscrowCtx::for_job(
+        a.config.jobs_authority_bump,
+        &a.jobs_authority,
+        &a.escrow_program,
+        &a.escrow,
+        &a.vault,
+        &a.mint,
+        &a.token_program,
+    );
     let (job_key, job_id) = (a.job.key(), a.job.job_id);
     let refunded = refund_open_job(
         esc,
@@ -284,16 +283,15 @@ pub fn expire_open_job(ctx: Context<ExpireOpenJob>) -> Result<()> {
     let a = &mut *ctx.accounts;
     let limit = a.job.posted_at.checked_add(a.job.job_timeout_secs).ok_or(JobsError::ArithmeticOverflow)?;
     require!(now > limit, JobsError::DeadlineNotReached);
-    let esc = EscrowCtx {
-        authority: a.jobs_authority.to_account_info(),
-        authority_bump: a.config.jobs_authority_bump,
-        signer_seed: JOBS_AUTHORITY_SEED,
-        escrow_program: a.escrow_program.to_account_info(),
-        escrow: a.escrow.to_account_info(),
-        vault: a.vault.to_account_info(),
-        mint: a.mint.to_account_info(),
-        token_program: a.token_program.to_account_info(),
-    };
+    let esc = EscrowCtx::for_job(
+        a.config.jobs_authority_bump,
+        &a.jobs_authority,
+        &a.escrow_program,
+        &a.escrow,
+        &a.vault,
+        &a.mint,
+        &a.token_program,
+    );
     let (job_key, job_id) = (a.job.key(), a.job.job_id);
     let refunded = refund_open_job(
         esc,

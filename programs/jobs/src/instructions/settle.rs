@@ -85,16 +85,15 @@ pub struct CloseJob<'info> {
 impl<'info> CloseJob<'info> {
     fn escrow(&self) -> Result<EscrowCtx<'info>> {
         crate::check_job_escrow(&self.escrow.key(), &self.job.key())?;
-        Ok(EscrowCtx {
-            authority: self.jobs_authority.to_account_info(),
-            authority_bump: self.config.jobs_authority_bump,
-            signer_seed: JOBS_AUTHORITY_SEED,
-            escrow_program: self.escrow_program.to_account_info(),
-            escrow: self.escrow.to_account_info(),
-            vault: self.vault.to_account_info(),
-            mint: self.mint.to_account_info(),
-            token_program: self.token_program.to_account_info(),
-        })
+        Ok(EscrowCtx::for_job(
+            self.config.jobs_authority_bump,
+            &self.jobs_authority,
+            &self.escrow_program,
+            &self.escrow,
+            &self.vault,
+            &*self.mint,
+            &self.token_program,
+        ))
     }
 
     fn stake(&self) -> StakeCtx<'info> {
