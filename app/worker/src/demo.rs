@@ -305,3 +305,43 @@ pub async fn run(opts: DemoOptions) -> Result<DemoRun, DemoError> {
     };
     Ok(DemoRun { chain, deployment: d, summary })
 }
+
+fn tokens(raw: u64) -> String {
+    format!("{}.{:06}", raw / TOKEN, raw % TOKEN)
+}
+
+/// The summary as a table (amounts in tokens).
+pub fn render_table(s: &DemoSummary) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("market {}  model {}\n\n", s.market, &s.model_id[..16]));
+    out.push_str(&format!(
+        "{:<4} {:<5} {:<32} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12}\n",
+        "job", "kind", "outcome", "payment", "payout", "fee", "slash", "refund", "rent back"
+    ));
+    for j in &s.jobs {
+        out.push_str(&format!(
+            "{:<4} {:<5} {:<32} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12}\n",
+            j.job_id,
+            j.kind,
+            j.outcome,
+            tokens(j.payment),
+            tokens(j.paid_to_provider),
+            tokens(j.fee),
+            tokens(j.slashed),
+            tokens(j.refunded),
+            format!("{} lamports", j.rent_returned),
+        ));
+    }
+    out.push_str(&format!(
+        "\nbalances: client {}  provider {} (stake {})  treasury {}\n",
+        tokens(s.client_balance),
+        tokens(s.provider_balance),
+        tokens(s.provider_stake),
+        tokens(s.treasury_balance)
+    ));
+    for j in s.jobs.iter().filter(|j| j.output_text.is_some()) {
+        let text: String = j.output_text.as_deref().unwrap_or("").chars().take(60).collect();
+        out.push_str(&format!("output of job {}: {:?}\n", j.job_id, text));
+    }
+    out
+}
