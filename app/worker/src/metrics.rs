@@ -74,3 +74,27 @@ pub async fn serve(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn serves_prometheus_text_and_stops_on_shutdown() {
+        let m = Arc::new(Metrics::default());
+        Metrics::inc(&m.jobs_claimed);
+        Metrics::inc(&m.jobs_claimed);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let server = tokio::spawn(serve_on(listener, m, rx));
+        let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+        sock.write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+        let mut body = String::new();
+        sock.read_to_string(&mut body).await.unwrap();
+        assert!(body.starts_with("HTTP/1.1 200 OK"), "{body}");
+        assert!(body.contains("cinder_worker_jobs_claimed_total 2"), "{body}");
+        tx.send(true).unwrap();
+        server.await.unwrap().unwrap();
+    }
+}
