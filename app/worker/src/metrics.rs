@@ -44,14 +44,23 @@ impl Metrics {
     }
 }
 
-/// Serves `/metrics` until `shutdown` fires.
+/// Serves `/metrics` on `addr` until `shutdown` fires.
 pub async fn serve(
     addr: String,
     metrics: Arc<Metrics>,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!(%addr, "metrics endpoint listening");
+    serve_on(listener, metrics, shutdown).await
+}
+
+/// Serves `/metrics` on a bound listener until `shutdown` fires.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    metrics: Arc<Metrics>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<()> {
     loop {
         tokio::select! {
             _ = shutdown.changed() => return Ok(()),
