@@ -1,4 +1,5 @@
 //! One integration-test binary: every program runs natively under solana-program-test.
 mod escrow;
+mod jobs_rejections;
 mod lifecycle;
 mod staking;
