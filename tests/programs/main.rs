@@ -3,3 +3,4 @@ mod escrow;
 mod jobs_rejections;
 mod lifecycle;
 mod staking;
+mod verification_rejections;
