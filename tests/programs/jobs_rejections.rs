@@ -705,3 +705,64 @@ async fn settle_job_rejects_a_direct_call_by_a_user() {
     w.fx.send_err(&[ix], &[], Anchor::AccountNotSigner).await;
     w.check_invariants().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fake programs, wrong parents, unbounded remaining accounts
+
+#[tokio::test]
+async fn post_job_rejects_a_fake_escrow_program() {
+    let mut w = World::new(TokenKind::Spl, 0).await;
+    let mut ix = jsdk::post_job(w.client.key(), w.client.token, &w.mk, 0, w.post_args(PRICE));
+    replace_key(&mut ix, cinder_escrow::ID, cinder_test_caller::ID);
+    w.fx.watch(w.mk.job(0));
+    w.fx.send_err(&[ix], &[&w.client.kp], Anchor::InvalidProgramId).await;
+    w.check_invariants().await;
+}
+
+#[tokio::test]
+async fn claim_job_rejects_a_fake_staking_program() {
+    let mut w = World::new(TokenKind::Spl, 0).await;
+    let (id, _) = w.post(w.post_args(PRICE)).await;
+    let mut ix = jsdk::claim_job(w.provider.key(), &w.mk, id, &[]);
+    replace_key(&mut ix, cinder_staking::ID, cinder_test_caller::ID);
+    w.fx.send_err(&[ix], &[&w.provider.kp], Anchor::InvalidProgramId).await;
+    w.check_invariants().await;
+}
+
+#[tokio::test]
+async fn claim_job_rejects_more_skips_than_max_queue_skip() {
+    let mut w = World::new(TokenKind::Spl, 0).await;
+    let (id, _) = w.post(w.post_args(PRICE)).await;
+    let skips: Vec<u64> = (1..=cinder_jobs::MAX_QUEUE_SKIP as u64 + 1).collect();
+    let ix = jsdk::claim_job(w.provider.key(), &w.mk, id, &skips);
+    w.fx.send_err(&[ix], &[&w.provider.kp], E::InvalidQueueSkip).await;
+    w.check_invariants().await;
+}
+
+/// A second market of the same model and mint (another creator) with one job posted by the
+/// world's client; returns the market's keys.
+pub(crate) async fn second_market_with_a_job(w: &mut World) -> MarketKeys {
+    let creator = attacker(w).await;
+    let mk2 = new_market_keys(w, &creator.kp.pubkey());
+    w.fx.send_ok(&[jsdk::create_market(creator.kp.pubkey(), &mk2, market_params())], &[&creator.kp]).await;
+    let ix = jsdk::post_job(w.client.key(), w.client.token, &mk2, 0, w.post_args(PRICE));
+    w.fx.send_ok(&[ix], &[&w.client.kp]).await;
+    w.fx.watch(mk2.market);
+    w.fx.watch(mk2.job(0));
+    mk2
+}
+
+/// The right account type with the wrong parent: another market's job.
+#[tokio::test]
+async fn cancel_job_and_claim_job_reject_a_job_of_another_market() {
+    let mut w = World::new(TokenKind::Spl, 0).await;
+    let (id, _) = w.post(w.post_args(PRICE)).await;
+    let mk2 = second_market_with_a_job(&mut w).await;
+    let mut ix = jsdk::cancel_job(w.client.key(), w.client.token, &w.mk, id);
+    replace_key(&mut ix, w.mk.job(id), mk2.job(0));
+    w.fx.send_err(&[ix], &[&w.client.kp], Anchor::ConstraintSeeds).await;
+    let mut ix = jsdk::claim_job(w.provider.key(), &w.mk, id, &[]);
+    replace_key(&mut ix, w.mk.job(id), mk2.job(0));
+    w.fx.send_err(&[ix], &[&w.provider.kp], Anchor::ConstraintSeeds).await;
+    assert_eq!(w.fx.anchor_account::<jsdk::Job>(mk2.job(0)).await.status, JobStatus::Open);
+}

@@ -20,7 +20,9 @@ use cinder_verification::{
 };
 use solana_signer::Signer;
 
-use crate::jobs_rejections::{attacker, claimed_job, mark_challenged_ix, replace_key, send_init_refused};
+use crate::jobs_rejections::{
+    attacker, claimed_job, mark_challenged_ix, replace_key, second_market_with_a_job, send_init_refused,
+};
 
 const BOND: u64 = 500;
 const PENALTY: u64 = 50;
@@ -635,4 +637,53 @@ async fn settle_vote_penalises_the_losing_side_and_non_revealers_exactly_once() 
     }
     assert_eq!(penalties, 2 * PENALTY);
     assert!(w.dispute(id).await.is_none());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fake programs and unbounded remaining accounts
+
+#[tokio::test]
+async fn finalize_job_rejects_a_fake_jobs_program() {
+    let mut w = World::new(TokenKind::Spl, 0).await;
+    let id = submitted_job(&mut w).await;
+    let window_end = w.job(id).await.unwrap().window_end;
+    w.fx.warp_to_timestamp(window_end + 1).await;
+    let mut ix = w.finalize_ix(id);
+    replace_key(&mut ix, cinder_jobs::ID, cinder_test_caller::ID);
+    w.fx.send_err(&[ix], &[], Anchor::InvalidProgramId).await;
+    w.check_invariants().await;
+}
+
+#[tokio::test]
+async fn challenge_result_rejects_more_candidates_than_quorum_plus_extra() {
+    let mut w = World::new(TokenKind::Spl, 6).await;
+    let id = submitted_job(&mut w).await;
+    w.fx.watch(vsdk::dispute_pda(&w.mk.job(id)));
+    let (slot, _) = w.recent_slot_hash().await;
+    let ch = w.verifiers[0].kp.pubkey();
+    // quorum 3 + MAX_EXTRA_CANDIDATES 2 = 5 at most.
+    let ix = vsdk::challenge_result(ch, w.verifiers[0].token, &w.mk, &w.mk.job(id), slot, &[0, 1, 2, 3, 4, 5]);
+    w.fx.send_err(&[ix], &[&w.verifiers[0].kp], E::InvalidQuorumCandidate).await;
+    w.check_invariants().await;
+}
+
+/// The right account type with the wrong parent: a submitted job of another market challenged
+/// through this market (whose verifier set and bond would then apply).
+#[tokio::test]
+async fn challenge_result_rejects_a_job_of_another_market() {
+    let mut w = World::new(TokenKind::Spl, 4).await;
+    let mk2 = second_market_with_a_job(&mut w).await;
+    w.fx.send_ok(&[jsdk::claim_job(w.provider.key(), &mk2, 0, &[])], &[&w.provider.kp]).await;
+    let ix = vsdk::submit_result(
+        w.provider.key(),
+        mk2.job(0),
+        vsdk::SubmitResultArgs { commitment: [2; 32], output_hash: [3; 32], output_uri: "cas://0303".into() },
+    );
+    w.fx.send_ok(&[ix], &[&w.provider.kp]).await;
+    w.fx.watch(vsdk::dispute_pda(&mk2.job(0)));
+    let (slot, _) = w.recent_slot_hash().await;
+    let ch = w.verifiers[0].kp.pubkey();
+    let ix = vsdk::challenge_result(ch, w.verifiers[0].token, &w.mk, &mk2.job(0), slot, &[0, 1, 2]);
+    w.fx.send_err(&[ix], &[&w.verifiers[0].kp], Anchor::ConstraintHasOne).await;
+    assert_eq!(w.fx.anchor_account::<jsdk::Job>(mk2.job(0)).await.status, JobStatus::Submitted);
 }
