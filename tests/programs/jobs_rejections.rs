@@ -330,6 +330,25 @@ async fn register_provider_rejects_too_many_models_and_a_long_endpoint() {
     w.fx.send_err(&[ix], &[&p.kp], E::StringTooLong).await;
 }
 
+#[tokio::test]
+async fn update_provider_rejects_another_key_and_too_many_models() {
+    let mut w = World::new(TokenKind::Spl, 0).await;
+    let atk = attacker(&mut w).await;
+    let args = |models: Vec<[u8; 32]>| jsdk::ProviderArgs {
+        endpoint: "http://evil".into(),
+        x25519_pubkey: [0xee; 32],
+        models,
+    };
+    // The attacker names the provider's account: its seeds are the signer's key.
+    let mut ix = jsdk::update_provider(atk.kp.pubkey(), args(vec![MODEL_ID]));
+    replace_key(&mut ix, jsdk::provider_pda(&atk.kp.pubkey()), jsdk::provider_pda(&w.provider.key()));
+    w.fx.send_err(&[ix], &[&atk.kp], Anchor::ConstraintSeeds).await;
+    let ix = jsdk::update_provider(w.provider.key(), args(vec![MODEL_ID; 5]));
+    w.fx.send_err(&[ix], &[&w.provider.kp], E::TooManyModels).await;
+    let p: jsdk::Provider = w.fx.anchor_account(jsdk::provider_pda(&w.provider.key())).await;
+    assert_eq!((p.models, p.x25519_pubkey), (vec![MODEL_ID], [9; 32]), "registration unchanged");
+}
+
 // ---------------------------------------------------------------------------------------------
 // post_job and cancel_job
 

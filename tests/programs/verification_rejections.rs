@@ -21,7 +21,7 @@ use cinder_verification::{
 use solana_signer::Signer;
 
 use crate::jobs_rejections::{
-    attacker, claimed_job, mark_challenged_ix, replace_key, second_market_with_a_job, send_init_refused,
+    attacker, claimed_job, extra_staker, mark_challenged_ix, replace_key, second_market_with_a_job, send_init_refused,
 };
 
 const BOND: u64 = 500;
@@ -69,6 +69,32 @@ fn slash_job_ix(w: &World, authority: Pubkey, id: u64, challenger_token: Pubkey)
         .to_account_metas(None),
         data: cinder_jobs::instruction::SlashJob {}.data(),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// register_verifier
+
+#[tokio::test]
+async fn register_verifier_rejects_a_second_registration_a_wrong_index_and_low_stake() {
+    let mut w = World::new(TokenKind::Spl, 2).await;
+    let set = vsdk::verifier_set_pda(&w.mk.market);
+    w.fx.watch(set);
+    w.fx.watch(vsdk::verifier_entry_pda(&w.mk.market, 2));
+    // Twice: the marker `[VERIFIER_MARKER_SEED, market, verifier]` already exists.
+    let v0 = w.verifiers[0].kp.insecure_clone();
+    let ix = vsdk::register_verifier(v0.pubkey(), &w.mk, 2);
+    send_init_refused(&mut w, ix, &v0).await;
+    // A new staker naming an index other than the set's count.
+    let p = extra_staker(&mut w, 10_000).await;
+    w.fx.watch(vsdk::verifier_marker_pda(&w.mk.market, &p.kp.pubkey()));
+    let ix = vsdk::register_verifier(p.kp.pubkey(), &w.mk, 5);
+    w.fx.send_err(&[ix], &[&p.kp], Anchor::ConstraintSeeds).await;
+    // Staked for the pool (1 000) but below the market's minimum (5 000).
+    let low = extra_staker(&mut w, 1_000).await;
+    w.fx.watch(vsdk::verifier_marker_pda(&w.mk.market, &low.kp.pubkey()));
+    let ix = vsdk::register_verifier(low.kp.pubkey(), &w.mk, 2);
+    w.fx.send_err(&[ix], &[&low.kp], E::InsufficientStake).await;
+    assert_eq!(w.fx.anchor_account::<vsdk::VerifierSet>(set).await.count, 2);
 }
 
 // ---------------------------------------------------------------------------------------------
