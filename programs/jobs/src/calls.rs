@@ -148,6 +148,8 @@ impl<'info> StakeCtx<'info> {
 
     /// Slashes `amount` (saturating) with `reward_bps` to `reward_recipient`; returns
     /// (slashed, reward, to_treasury) read back from the stake account and the split rule.
+    /// Without a reward (`None`, `reward_bps` must be 0) everything goes to the treasury: the
+    /// treasury cannot double as the recipient, since staking refuses a mutable account passed twice.
     pub fn slash(
         &self,
         amount: u64,
@@ -155,28 +157,32 @@ impl<'info> StakeCtx<'info> {
         vault: &AccountInfo<'info>,
         mint: &AccountInfo<'info>,
         treasury: &AccountInfo<'info>,
-        reward_recipient: &AccountInfo<'info>,
+        reward_recipient: Option<&AccountInfo<'info>>,
         token_program: &AccountInfo<'info>,
     ) -> Result<(u64, u64, u64)> {
         let before = stake_slashed_total(&self.stake)?;
         let seeds: &[&[u8]] = &[self.signer_seed, &[self.authority_bump]];
-        cinder_staking::cpi::slash_stake(
-            CpiContext::new_with_signer(
-                self.staking_program.key(),
-                cinder_staking::cpi::accounts::SlashStake {
-                    authority: self.authority.clone(),
-                    pool: self.pool.clone(),
-                    stake: self.stake.clone(),
-                    vault: vault.clone(),
-                    mint: mint.clone(),
-                    treasury: treasury.clone(),
-                    reward_recipient: Some(reward_recipient.clone()),
-                    token_program: token_program.clone(),
-                },
-                &[seeds],
-            ),
-            cinder_staking::instructions::SlashStakeArgs { amount, reward_bps },
-        )?;
+        let signer = [seeds];
+        let ctx = CpiContext::new_with_signer(
+            self.staking_program.key(),
+            cinder_staking::cpi::accounts::SlashStake {
+                authority: self.authority.clone(),
+                pool: self.pool.clone(),
+                stake: self.stake.clone(),
+                vault: vault.clone(),
+                mint: mint.clone(),
+                treasury: treasury.clone(),
+                reward_recipient: reward_recipient.cloned(),
+                token_program: token_program.clone(),
+            },
+            &signer,
+        );
+        // The absent optional account travels as the callee's program id.
+        let ctx = match reward_recipient {
+            Some(_) => ctx,
+            None => ctx.with_remaining_accounts(vec![self.staking_program.clone()]),
+        };
+        cinder_staking::cpi::slash_stake(ctx, cinder_staking::instructions::SlashStakeArgs { amount, reward_bps })?;
         let slashed = stake_slashed_total(&self.stake)? - before;
         let split = cinder_staking::split_slash(slashed, reward_bps)?;
         Ok((slashed, split.reward, split.to_treasury))

@@ -104,6 +104,7 @@ pub fn update_market(ctx: Context<UpdateMarket>, params: MarketParams) -> Result
     let pool = &ctx.accounts.pool;
     require!(params.challenger_reward_bps <= pool.max_reward_bps, JobsError::InvalidMarketParams);
     require!(params.timeout_client_bps <= pool.max_reward_bps, JobsError::InvalidMarketParams);
+    require!(params.min_stake >= pool.min_stake, JobsError::InvalidMarketParams);
     let market = &mut ctx.accounts.market;
     let old = market.params;
     market.params = params;

@@ -124,7 +124,7 @@ impl<'info> CloseJob<'info> {
             &self.pool_vault.to_account_info(),
             &self.mint.to_account_info(),
             &self.treasury_token.to_account_info(),
-            reward_to,
+            Some(reward_to),
             &self.token_program.to_account_info(),
         )?;
         let job_rent = self.job.to_account_info().lamports();

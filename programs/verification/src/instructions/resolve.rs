@@ -168,7 +168,7 @@ pub fn settle_vote(ctx: Context<SettleVote>) -> Result<()> {
             &a.pool_vault.to_account_info(),
             &a.mint.to_account_info(),
             &treasury,
-            &treasury,
+            None,
             &a.token_program.to_account_info(),
         )?;
     }
