@@ -239,3 +239,27 @@ async fn unclaimed_job_expires_with_a_full_refund_and_frees_the_queue() {
     assert!(w.fx.lamports(w.client.key()).await < client_lamports);
     w.check_invariants().await;
 }
+
+#[tokio::test]
+async fn a_market_update_never_changes_the_terms_of_a_posted_job() {
+    let mut w = World::new(TokenKind::Spl, 0).await;
+    let before = w.balances().await;
+    let (id, _) = w.post(w.post_args(PRICE)).await;
+    w.claim(id, &[]).await;
+    // The market creator raises the client's timeout compensation to 50 % afterwards.
+    let admin = w.admin.insecure_clone();
+    let new = cinder_jobs::MarketParams {
+        timeout_client_bps: 5_000,
+        challenger_reward_bps: 5_000,
+        ..cinder_tests::world::market_params()
+    };
+    w.fx.send_ok(&[cinder_sdk::jobs::update_market(admin.pubkey(), &w.mk, new)], &[&admin]).await;
+    let deadline = w.job(id).await.unwrap().deadline;
+    w.fx.warp_to_timestamp(deadline + 1).await;
+    let ix = w.expire_ix(id);
+    let ev: JobExpired = one_event(&w.fx.send_ok(&[ix], &[]).await);
+    let comp = COLLATERAL * 2_000 / 10_000;
+    assert_eq!(ev.client_compensation, comp, "the 20 % in force when the job was posted");
+    assert_eq!(w.balances().await.0, before.0 + comp);
+    w.check_invariants().await;
+}

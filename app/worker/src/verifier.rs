@@ -132,7 +132,7 @@ impl Verifier {
         let Some(slot_hashes) = chain.get_account(&solana_sdk_ids_slot_hashes()).await? else { return Ok(0) };
         let slot = u64::from_le_bytes(slot_hashes.data.get(8..16).and_then(|b| b.try_into().ok()).unwrap_or([0; 8]));
         let Some(hash) = vsdk::slot_hash_of(&slot_hashes.data, slot) else { return Ok(0) };
-        let quorum = n.market_state().await?.params.quorum as usize;
+        let quorum = job.quorum as usize;
         let Some(picks) = vsdk::draw_candidates(&hash, key, &n.me(), &job.provider, &verifiers, quorum) else {
             tracing::warn!(job_id = job.job_id, "not enough verifiers for a quorum; cannot challenge");
             return Ok(0);

@@ -57,7 +57,6 @@ mod harness {
         pub store: ContentStore,
         pub client: Participant,
         pub provider: Participant,
-        pub model_id: [u8; 32],
         pub dir: tempfile::TempDir,
     }
 
@@ -88,7 +87,7 @@ mod harness {
         d.register_provider(&chain, &provider, model_id, "test").await.unwrap();
         let client = d.participant(&chain, &faucet, 10_000_000_000, 100 * demo::TOKEN).await.unwrap();
         let store = ContentStore::open(dir.path().join("store")).unwrap();
-        H { chain, d, engine, store, client, provider, model_id, dir }
+        H { chain, d, engine, store, client, provider, dir }
     }
 
     impl H {

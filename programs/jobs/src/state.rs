@@ -173,6 +173,14 @@ pub struct Job {
     pub collateral: u64,
     pub job_timeout_secs: i64,
     pub challenge_window_secs: i64,
+    /// The market terms that decide this job's money, as they were when it was posted: a later
+    /// `update_market` never changes them.
+    pub challenger_reward_bps: u16,
+    pub timeout_client_bps: u16,
+    pub challenge_bond: u64,
+    pub quorum: u8,
+    pub voting_period_secs: i64,
+    pub vote_penalty: u64,
     pub input_hash: [u8; 32],
     #[max_len(MAX_URI_LEN)]
     pub input_uri: String,
@@ -275,9 +283,9 @@ mod tests {
     #[test]
     fn pinned_account_sizes() {
         // Job: 8 + market 32 + id 8 + client 32 + designated 33 + provider 32 + status 1 + payment 8
-        // + fee 2 + collateral 8 + 2 timeouts 16 + input hash 32 + input uri 4+96 + params 25
-        // + 5 timestamps 40 + commitment 32 + output hash 32 + output uri 4+96 + bump 1.
-        assert_eq!(8 + Job::INIT_SPACE, 542);
+        // + fee 2 + collateral 8 + 2 timeouts 16 + term snapshots 29 + input hash 32 + input uri 4+96
+        // + params 25 + 5 timestamps 40 + commitment 32 + output hash 32 + output uri 4+96 + bump 1.
+        assert_eq!(8 + Job::INIT_SPACE, 571);
         // MarketParams: 8 × u64/i64 + 2 × u16 + u8 = 69.
         assert_eq!(MarketParams::INIT_SPACE, 69);
         assert_eq!(8 + Market::INIT_SPACE, 8 + 6 * 32 + 32 + 69 + 6 * 8 + 1 + 32);

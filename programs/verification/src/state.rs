@@ -64,6 +64,8 @@ pub struct Dispute {
     /// Bit i set: member i's vote has been settled (penalty applied or not).
     pub settled_mask: u16,
     pub outcome: DisputeOutcome,
+    /// Stake a member loses for not revealing or voting with the minority (the job's snapshot).
+    pub vote_penalty: u64,
     pub bump: u8,
 }
 
@@ -200,6 +202,7 @@ mod tests {
             votes: v,
             settled_mask: 0,
             outcome: DisputeOutcome::Pending,
+            vote_penalty: 0,
             bump: 0,
         }
     }

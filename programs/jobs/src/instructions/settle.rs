@@ -148,7 +148,7 @@ pub fn expire_job(ctx: Context<ExpireJob>) -> Result<()> {
     let c = &ctx.accounts.close;
     require!(c.job.status == JobStatus::Claimed, JobsError::InvalidJobStatus);
     require!(now > c.job.deadline, JobsError::DeadlineNotReached);
-    let bps = c.market.params.timeout_client_bps;
+    let bps = c.job.timeout_client_bps;
     let ct = ctx.accounts.client_token.to_account_info();
     let (refunded, slashed, compensation, to_treasury, rent) = c.refund_and_slash(&ct, &ct, bps)?;
     let (job, job_id, provider) = (c.job.key(), c.job.job_id, c.job.provider);
@@ -290,7 +290,7 @@ pub fn slash_job(ctx: Context<SlashJob>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let c = &ctx.accounts.close;
     require!(c.job.status == JobStatus::Challenged, JobsError::InvalidJobStatus);
-    let bps = c.market.params.challenger_reward_bps;
+    let bps = c.job.challenger_reward_bps;
     let (refunded, slashed, reward, to_treasury, rent) = c.refund_and_slash(
         &ctx.accounts.client_token.to_account_info(),
         &ctx.accounts.challenger_token.to_account_info(),

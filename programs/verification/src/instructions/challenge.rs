@@ -105,7 +105,7 @@ pub fn challenge_result<'info>(ctx: Context<'info, ChallengeResult<'info>>, args
         .ok_or(VerificationError::StaleRandomnessSlot)?;
 
     // Draw the quorum and check the candidate accounts against it.
-    let quorum = a.market.params.quorum as usize;
+    let quorum = a.job.quorum as usize;
     let count = a.verifier_set.count;
     require!(count as usize >= quorum + 1, VerificationError::NotEnoughVerifiers);
     require!(
@@ -134,7 +134,7 @@ pub fn challenge_result<'info>(ctx: Context<'info, ChallengeResult<'info>>, args
     // The bond goes into its own escrow, controlled by this program.
     let bump = ctx.bumps.verification_authority;
     let signer: &[&[u8]] = &[VERIFICATION_AUTHORITY_SEED, &[bump]];
-    let bond = a.market.params.challenge_bond;
+    let bond = a.job.challenge_bond;
     cinder_escrow::cpi::open_escrow(
         CpiContext::new_with_signer(
             a.escrow_program.key(),
@@ -167,12 +167,13 @@ pub fn challenge_result<'info>(ctx: Context<'info, ChallengeResult<'info>>, args
         a.challenger.key(),
     )?;
 
-    let period = a.market.params.voting_period_secs;
+    let period = a.job.voting_period_secs;
     let commit_end = clock.unix_timestamp.checked_add(period).ok_or(VerificationError::ArithmeticOverflow)?;
     let reveal_end = commit_end.checked_add(period).ok_or(VerificationError::ArithmeticOverflow)?;
     let mut member_arr = [Pubkey::default(); cinder_jobs::MAX_QUORUM as usize];
     member_arr[..quorum].copy_from_slice(&members);
     let (job, provider, challenger, market) = (a.job.key(), a.job.provider, a.challenger.key(), a.market.key());
+    let job_vote_penalty = ctx.accounts.job.vote_penalty;
     let dispute = &mut ctx.accounts.dispute;
     dispute.set_inner(Dispute {
         job,
@@ -189,6 +190,7 @@ pub fn challenge_result<'info>(ctx: Context<'info, ChallengeResult<'info>>, args
         votes: [0; cinder_jobs::MAX_QUORUM as usize],
         settled_mask: 0,
         outcome: DisputeOutcome::Pending,
+        vote_penalty: job_vote_penalty,
         bump: ctx.bumps.dispute,
     });
     cinder_common::emit_event!(DisputeOpened {

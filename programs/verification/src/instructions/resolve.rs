@@ -152,7 +152,7 @@ pub fn settle_vote(ctx: Context<SettleVote>) -> Result<()> {
     require!(d.settled_mask & (1 << i) == 0, VerificationError::AlreadySettled);
     let penalised = d.penalised(i);
     let mut penalty = 0;
-    if penalised && a.market.params.vote_penalty > 0 {
+    if penalised && d.vote_penalty > 0 {
         let stake = cinder_jobs::calls::StakeCtx {
             authority: a.verification_authority.to_account_info(),
             authority_bump: ctx.bumps.verification_authority,
@@ -163,7 +163,7 @@ pub fn settle_vote(ctx: Context<SettleVote>) -> Result<()> {
         };
         let treasury = a.treasury_token.to_account_info();
         (penalty, _, _) = stake.slash(
-            a.market.params.vote_penalty,
+            d.vote_penalty,
             0,
             &a.pool_vault.to_account_info(),
             &a.mint.to_account_info(),
