@@ -543,9 +543,8 @@ async fn resolve_dispute_rejects_a_wrong_bond_escrow() {
     w.check_invariants().await;
 }
 
-/// On ProviderWrong the challenger's reward and bond go to the challenger's token account: an
-/// attacker's account there is rejected (the bond refund checks its owner), so the whole
-/// resolution reverts.
+/// On ProviderWrong the challenger's reward and bond go to the challenger's token account:
+/// resolve_dispute checks the owner of every party's token account, so an attacker's is rejected.
 #[tokio::test]
 async fn resolve_dispute_rejects_an_attackers_challenger_token() {
     let mut w = World::new(TokenKind::Spl, 4).await;
@@ -557,7 +556,7 @@ async fn resolve_dispute_rejects_an_attackers_challenger_token() {
     let atk = attacker(&mut w).await;
     let mut ix = w.resolve_ix(id, 0);
     replace_key(&mut ix, w.verifiers[0].token, atk.token);
-    w.fx.send_err(&[ix], &[], Anchor::ConstraintTokenOwner).await;
+    w.fx.send_err(&[ix], &[], E::WrongDisputeAccount).await;
     w.check_invariants().await;
 }
 

@@ -1,6 +1,7 @@
 //! `resolve_dispute` applies the majority; `settle_vote` applies each member's penalty and closes
 //! the dispute after the last one.
 use anchor_lang::prelude::*;
+use anchor_spl::token_interface::TokenAccount;
 use cinder_jobs::{calls::EscrowCtx, split_payment, Market};
 use cinder_staking::{program::CinderStaking, ProviderStake, STAKE_SEED};
 
@@ -18,15 +19,15 @@ pub struct ResolveDispute<'info> {
         bump = dispute.bump,
     )]
     pub dispute: Box<Account<'info, Dispute>>,
-    /// CHECK: the provider's token account (jobs/escrow check ownership when it is paid).
-    #[account(mut)]
-    pub provider_token: UncheckedAccount<'info>,
-    /// CHECK: the client's token account (jobs checks ownership when it is refunded).
-    #[account(mut)]
-    pub client_token: UncheckedAccount<'info>,
-    /// CHECK: the challenger's token account (escrow checks ownership for the bond refund).
-    #[account(mut)]
-    pub challenger_token: UncheckedAccount<'info>,
+    /// The provider's token account (paid when the provider was right or no quorum formed).
+    #[account(mut, constraint = provider_token.owner == job_accounts.job.provider @ VerificationError::WrongDisputeAccount)]
+    pub provider_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The client's token account (refunded when the provider was wrong).
+    #[account(mut, constraint = client_token.owner == job_accounts.job.client @ VerificationError::WrongDisputeAccount)]
+    pub client_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The challenger's token account (bond refund and reward).
+    #[account(mut, constraint = challenger_token.owner == dispute.challenger @ VerificationError::WrongDisputeAccount)]
+    pub challenger_token: Box<InterfaceAccount<'info, TokenAccount>>,
     /// CHECK: the challenger (receives the bond escrow's rent).
     #[account(mut, address = dispute.challenger @ VerificationError::WrongDisputeAccount)]
     pub challenger: UncheckedAccount<'info>,
