@@ -135,6 +135,11 @@ async fn audit_passes_on_a_healthy_deployment_and_fails_after_a_stray_transfer()
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["ok"], false);
     assert_eq!(json["mints"][0]["mint"], w.d.mint.to_string());
+    // `cinder audit` exits non-zero on it.
+    let c = cli(&["audit"]);
+    let out = execute(&c, &Ctx::from_cli(&c).unwrap(), &w.chain).await.unwrap();
+    assert_eq!(out.code, 3);
+    assert!(out.text.contains("FINDING") && out.text.contains("audit FAILED"), "{}", out.text);
 }
 
 #[tokio::test]
@@ -372,4 +377,50 @@ vote_penalty = 50
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations/cluster.example.toml"));
     ClusterFile::parse(&example.unwrap()).expect("example parses");
     assert!(ClusterFile::parse("[protocol]\ntreasury = \"x\"\nprotocol_fee_bps = 1\nbogus = 2\n").is_err());
+}
+
+#[tokio::test]
+async fn job_result_checks_the_stored_output_against_the_on_chain_hash() {
+    let w = world().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::new(dir.path().join("store"));
+    let job = w.post(0, 1_000).await;
+    w.claim(0).await;
+    // The provider stores its output record and submits its hash.
+    let ids = vec![5u32, 17, 9];
+    let record = serde_json::json!({"output_token_ids": ids, "text": "four five six"});
+    let (_, uri) = store.put(serde_json::to_vec(&record).unwrap().as_slice()).unwrap();
+    let args = cinder_sdk::verification::SubmitResultArgs {
+        commitment: [1; 32],
+        output_hash: cinder_inference::output_hash(&ids),
+        output_uri: uri.clone(),
+    };
+    let ix = cinder_sdk::verification::submit_result(w.provider.key(), job, args);
+    w.chain.send(&[ix], &w.provider.keypair, &[]).await.expect("submit_result");
+
+    let c = cli(&["--store", store.dir.to_str().unwrap(), "job", "result", &job.to_string()]);
+    let ctx = Ctx::from_cli(&c).unwrap();
+    let out = execute(&c, &ctx, &w.chain).await.unwrap();
+    assert_eq!(
+        (out.code, &out.json["match"], &out.json["output"]),
+        (0, &serde_json::json!(true), &serde_json::json!("four five six"))
+    );
+    assert!(out.text.contains("MATCH"), "{}", out.text);
+
+    // A tampered file (still under the same name) fails the content-address check.
+    std::fs::write(store.path_of(&uri).unwrap(), br#"{"output_token_ids":[5,17,10]}"#).unwrap();
+    let out = execute(&c, &ctx, &w.chain).await.unwrap();
+    assert_eq!((out.code, &out.json["match"]), (5, &serde_json::json!(false)));
+    assert!(out.text.contains("MISMATCH"), "{}", out.text);
+
+    // An output not in the store: the error says where to look.
+    std::fs::remove_file(store.path_of(&uri).unwrap()).unwrap();
+    let err = execute(&c, &ctx, &w.chain).await.err().expect("missing output");
+    assert!(format!("{err:#}").contains("--store"), "{err:#}");
+
+    // Before any result, `job result` says so.
+    let open = w.post(1, 1_000).await;
+    let c = cli(&["job", "result", &open.to_string()]);
+    let err = execute(&c, &ctx, &w.chain).await.err().expect("no result yet");
+    assert!(err.to_string().contains("no result yet"), "{err}");
 }
