@@ -424,3 +424,54 @@ async fn job_result_checks_the_stored_output_against_the_on_chain_hash() {
     let err = execute(&c, &ctx, &w.chain).await.err().expect("no result yet");
     assert!(err.to_string().contains("no result yet"), "{err}");
 }
+
+#[tokio::test]
+async fn audit_and_history_follow_a_challenged_job() {
+    let w = world().await;
+    let faucet = w.chain.faucet();
+    let mut verifiers = Vec::new();
+    for _ in 0..2 {
+        let v = w.d.participant(&w.chain, &faucet, 1_000_000_000, 20_000).await.unwrap();
+        w.d.stake(&w.chain, &v, 10_000).await.unwrap();
+        w.d.register_verifier(&w.chain, &v).await.unwrap();
+        verifiers.push(v);
+    }
+    let job = w.post(0, 1_000).await;
+    w.claim(0).await;
+    let args = cinder_sdk::verification::SubmitResultArgs {
+        commitment: [1; 32],
+        output_hash: [2; 32],
+        output_uri: "cas://00".into(),
+    };
+    let ix = cinder_sdk::verification::submit_result(w.provider.key(), job, args);
+    w.chain.send(&[ix], &w.provider.keypair, &[]).await.expect("submit_result");
+
+    // Verifier 0 challenges; the draw must name verifier 1.
+    let slot_hashes: Pubkey = "SysvarS1otHashes111111111111111111111111111".parse().unwrap();
+    let data = w.chain.get_account(&slot_hashes).await.unwrap().expect("SlotHashes").data;
+    let slot = u64::from_le_bytes(data[8..16].try_into().unwrap());
+    let hash = cinder_sdk::verification::slot_hash_of(&data, slot).unwrap();
+    let keys: Vec<Pubkey> = verifiers.iter().map(|v| v.key()).collect();
+    let picks = cinder_sdk::verification::draw_candidates(&hash, &job, &keys[0], &w.provider.key(), &keys, 1)
+        .expect("enough verifiers");
+    let ix = cinder_sdk::verification::challenge_result(keys[0], verifiers[0].token, &w.d.market, &job, slot, &picks);
+    w.chain.send(&[ix], &verifiers[0].keypair, &[]).await.expect("challenge_result");
+
+    let r = audit(&w.chain).await.unwrap();
+    assert!(r.ok, "findings: {:?}", r.findings);
+    // Escrowed: payment + bond; staked: provider + two verifiers.
+    assert_eq!(r.mints[0].owed, 1_000 + 500 + 3 * 10_000);
+    assert_eq!(r.stakes, 3);
+
+    // A vote touches only the dispute; it still belongs to the job's history, after the challenge.
+    let dispute = cinder_sdk::verification::dispute_pda(&job);
+    let commitment = cinder_sdk::verification::vote_commitment(&dispute, &keys[1], 1, &[9; 32]);
+    let ix = cinder_sdk::verification::commit_vote(keys[1], &job, commitment);
+    w.chain.send(&[ix], &verifiers[1].keypair, &[]).await.expect("commit_vote");
+    let names: Vec<String> = job_history(&w.chain, &job).await.unwrap().into_iter().map(|e| e.name).collect();
+    let pos = |n: &str| names.iter().position(|x| x == n).unwrap_or_else(|| panic!("{n} missing: {names:?}"));
+    assert!(pos("JobPosted") < pos("JobClaimed"));
+    assert!(pos("JobClaimed") < pos("ResultRecorded"));
+    assert!(pos("ResultRecorded") < pos("DisputeOpened"));
+    assert!(pos("DisputeOpened") < pos("VoteCommitted"), "{names:?}");
+}
