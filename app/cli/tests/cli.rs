@@ -475,3 +475,46 @@ async fn audit_and_history_follow_a_challenged_job() {
     assert!(pos("ResultRecorded") < pos("DisputeOpened"));
     assert!(pos("DisputeOpened") < pos("VoteCommitted"), "{names:?}");
 }
+
+#[tokio::test]
+async fn a_finalized_job_leaves_nothing_behind_and_its_result_stays_readable() {
+    let w = world().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::new(dir.path().join("store"));
+    let job = w.post(0, 1_000).await;
+    w.claim(0).await;
+    let ids = vec![1u32, 2, 3];
+    let (_, uri) = store.put(&serde_json::to_vec(&serde_json::json!({"output_token_ids": ids})).unwrap()).unwrap();
+    let args = cinder_sdk::verification::SubmitResultArgs {
+        commitment: [1; 32],
+        output_hash: cinder_inference::output_hash(&ids),
+        output_uri: uri,
+    };
+    let ix = cinder_sdk::verification::submit_result(w.provider.key(), job, args);
+    w.chain.send(&[ix], &w.provider.keypair, &[]).await.expect("submit_result");
+    let window_end = cinder_cli::fetch_job(&w.chain, &job).await.unwrap().window_end;
+    w.chain.warp_to_timestamp(window_end + 1).await.unwrap();
+    let ix = cinder_sdk::verification::finalize_job(
+        w.provider.key(),
+        &w.d.market,
+        &job,
+        w.client.key(),
+        w.provider.key(),
+        w.provider.token,
+    );
+    w.chain.send(&[ix], &w.provider.keypair, &[]).await.expect("finalize_job");
+
+    let r = audit(&w.chain).await.unwrap();
+    assert!(r.ok, "findings: {:?}", r.findings);
+    assert_eq!((r.live_jobs, r.mints[0].owed), (0, 10_000), "only the provider's stake is owed");
+
+    let c = cli(&["--store", store.dir.to_str().unwrap(), "-o", "json", "job", "result", &job.to_string()]);
+    let ctx = Ctx::from_cli(&c).unwrap();
+    let out = execute(&c, &ctx, &w.chain).await.expect("result of a closed job, from its ResultRecorded event");
+    assert_eq!(out.json["match"], true);
+    let out = execute(&cli(&["job", "watch", &job.to_string()]), &ctx, &w.chain).await.unwrap();
+    assert_eq!(out.json["status"], "finalized");
+    let out =
+        execute(&cli(&["list", "jobs", "--market", &w.d.market.market.to_string()]), &ctx, &w.chain).await.unwrap();
+    assert_eq!(out.json[0]["status"], "closed");
+}
