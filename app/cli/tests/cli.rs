@@ -518,3 +518,134 @@ async fn a_finalized_job_leaves_nothing_behind_and_its_result_stays_readable() {
         execute(&cli(&["list", "jobs", "--market", &w.d.market.market.to_string()]), &ctx, &w.chain).await.unwrap();
     assert_eq!(out.json[0]["status"], "closed");
 }
+
+#[tokio::test]
+async fn admin_stake_provider_and_verifier_commands() {
+    let chain = LocalChain::start().await;
+    let faucet = chain.faucet();
+    let dir = tempfile::tempdir().unwrap();
+    let admin = Keypair::new();
+    transfer_sol(&chain, &faucet, &admin.pubkey(), 10_000_000_000).await.unwrap();
+    let admin_path = dir.path().join("admin.json");
+    config::write_keypair(&admin_path, &admin).unwrap();
+    let as_admin = |args: &[&str]| {
+        let mut a = vec!["-o", "json", "--keypair", admin_path.to_str().unwrap()];
+        a.extend_from_slice(args);
+        cli(&a)
+    };
+    let run = |c: Cli| {
+        let chain = chain.clone();
+        async move {
+            let ctx = Ctx::from_cli(&c).unwrap();
+            execute(&c, &ctx, &chain).await
+        }
+    };
+
+    let treasury = Keypair::new().pubkey();
+    let (t, a) = (treasury.to_string(), admin.pubkey().to_string());
+    run(as_admin(&["admin", "init", "--treasury", &t, "--fee-bps", "250", "--pool-creator", &a])).await.unwrap();
+    let err = run(as_admin(&["admin", "init", "--treasury", &t, "--fee-bps", "250", "--pool-creator", &a]))
+        .await
+        .err()
+        .expect("second init");
+    assert!(err.to_string().contains("already exists"), "{err}");
+
+    // A model directory: its id is the manifest hash cinder-inference computes.
+    let model_dir = dir.path().join("tiny-model");
+    std::fs::create_dir(&model_dir).unwrap();
+    for (name, body) in [("config.json", "{}"), ("tokenizer.json", "{}"), ("model.safetensors", "weights")] {
+        std::fs::write(model_dir.join(name), body).unwrap();
+    }
+    let out =
+        run(as_admin(&["admin", "register-model", "--model-dir", model_dir.to_str().unwrap(), "--arch", "llama"]))
+            .await
+            .unwrap();
+    let model_id = cinder_inference::model_id_of_dir(&model_dir).unwrap();
+    assert_eq!(out.json["model_id"], cinder_cli::hex(&model_id));
+    assert_eq!(out.json["name"], "tiny-model");
+
+    // The pool (no CLI command: the migrations program creates pools).
+    let tp = anchor_spl::token::ID;
+    let mint = create_mint(&chain, &admin, &admin.pubkey(), 6, &tp).await.unwrap();
+    let treasury_token = create_token_account(&chain, &admin, &mint, &treasury, &tp).await.unwrap();
+    let pool = cinder_sdk::staking::PoolKeys::new(admin.pubkey(), mint, tp);
+    let ix = cinder_sdk::staking::init_pool(
+        &pool,
+        treasury_token,
+        cinder_sdk::staking::InitPoolArgs {
+            min_stake: 1_000,
+            cooldown_secs: 100,
+            max_reward_bps: 5_000,
+            authorities: vec![jsdk::jobs_authority(), cinder_sdk::verification::verification_authority()],
+        },
+    );
+    chain.send(&[ix], &admin, &[]).await.unwrap();
+
+    let hexid = cinder_cli::hex(&model_id);
+    let (m, tt) = (mint.to_string(), treasury_token.to_string());
+    let out = run(as_admin(&[
+        "admin",
+        "create-market",
+        "--model-id",
+        &hexid,
+        "--mint",
+        &m,
+        "--treasury-token",
+        &tt,
+        "--price",
+        "1000",
+        "--collateral",
+        "2000",
+        "--min-stake",
+        "5000",
+        "--challenge-bond",
+        "500",
+        "--quorum",
+        "1",
+    ]))
+    .await
+    .unwrap();
+    let market = out.json["market"].as_str().unwrap().to_owned();
+    let markets = run(as_admin(&["list", "markets"])).await.unwrap();
+    assert_eq!(markets.json[0]["market"], market);
+    assert_eq!(markets.json[0]["params"]["quorum"], 1);
+
+    // A staker: deposit, register as provider and verifier, unstake, withdraw after the cooldown.
+    let staker = Keypair::new();
+    transfer_sol(&chain, &faucet, &staker.pubkey(), 1_000_000_000).await.unwrap();
+    let token = create_token_account(&chain, &staker, &mint, &staker.pubkey(), &tp).await.unwrap();
+    cinder_sdk::bootstrap::mint_to(&chain, &admin, &mint, &token, 20_000, &tp).await.unwrap();
+    let staker_path = dir.path().join("staker.json");
+    config::write_keypair(&staker_path, &staker).unwrap();
+    let (p, tok) = (pool.pool.to_string(), token.to_string());
+    let as_staker = |args: &[&str]| {
+        let mut a = vec!["-o", "json", "--keypair", staker_path.to_str().unwrap()];
+        a.extend_from_slice(args);
+        cli(&a)
+    };
+    run(as_staker(&["stake", "deposit", "--pool", &p, "--amount", "8000", "--token-account", &tok])).await.unwrap();
+    let out = run(as_staker(&["provider", "register", "--endpoint", "http://gpu", "--model", &hexid])).await.unwrap();
+    assert_eq!(out.json["action"], "registered");
+    let out = run(as_staker(&["provider", "register", "--endpoint", "http://gpu2", "--model", &hexid])).await.unwrap();
+    assert_eq!(out.json["action"], "updated");
+    let out = run(as_staker(&["verifier", "register", "--market", &market])).await.unwrap();
+    assert_eq!(out.json["index"], 0);
+    let providers = run(as_staker(&["list", "providers"])).await.unwrap();
+    assert_eq!(providers.json[0]["endpoint"], "http://gpu2");
+
+    run(as_staker(&["stake", "unstake", "--pool", &p, "--amount", "8000"])).await.unwrap();
+    let s = run(as_staker(&["stake", "status", "--pool", &p])).await.unwrap();
+    assert_eq!((s.json["active"].clone(), s.json["pending"].clone()), (serde_json::json!(0), serde_json::json!(8000)));
+    let err =
+        run(as_staker(&["stake", "withdraw", "--pool", &p, "--token-account", &tok])).await.err().expect("cooldown");
+    assert!(err.to_string().contains("cooldown ends"), "{err}");
+    let unlock_at = s.json["unlock_at"].as_i64().unwrap();
+    chain.warp_to_timestamp(unlock_at).await.unwrap();
+    let out = run(as_staker(&["stake", "withdraw", "--pool", &p, "--token-account", &tok])).await.unwrap();
+    assert_eq!(out.json["amount"], 8000);
+    let s = run(as_admin(&["stake", "status", "--pool", &p, "--owner", &staker.pubkey().to_string()])).await.unwrap();
+    assert_eq!(s.json["total_withdrawn"], 8000);
+
+    let r = audit(&chain).await.unwrap();
+    assert!(r.ok, "{:?}", r.findings);
+}
