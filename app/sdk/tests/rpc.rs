@@ -702,3 +702,40 @@ async fn finalized_commitment_waits_for_finalized_status() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn signatures_for_address_pages_back_and_returns_oldest_first() {
+    bounded(async {
+        // 1003 transactions s0 (oldest) .. s1002 (newest); s5 failed. The node answers newest
+        // first, 1000 per page, continuing `before` the last signature of the previous page.
+        let server = Server::start(|req| {
+            assert_eq!(req["method"], "getSignaturesForAddress");
+            let cfg = &req["params"][1];
+            let start: i64 = match cfg["before"].as_str() {
+                None => 1002,
+                Some(b) => b[1..].parse::<i64>().unwrap() - 1,
+            };
+            let limit = cfg["limit"].as_i64().unwrap();
+            let page: Vec<Value> = (0..limit)
+                .map(|i| start - i)
+                .take_while(|n| *n >= 0)
+                .map(|n| {
+                    let err = if n == 5 { json!({"InstructionError": [0, {"Custom": 1}]}) } else { Value::Null };
+                    json!({"signature": format!("s{n}"), "slot": n, "err": err, "memo": null, "blockTime": null})
+                })
+                .collect();
+            Reply::Result(json!(page))
+        })
+        .await;
+        let chain = RpcChain::new(&server.url, fast_config());
+        let key = Pubkey::new_from_array([4; 32]);
+        let sigs = chain.signatures_for_address(&key).await.unwrap();
+        let expected: Vec<String> = (0..1003).filter(|n| *n != 5).map(|n| format!("s{n}")).collect();
+        assert_eq!(sigs, expected);
+        let calls = server.calls("getSignaturesForAddress");
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[0]["params"], json!([key.to_string(), {"limit": 1000, "commitment": "confirmed"}]));
+        assert_eq!(calls[1]["params"][1]["before"], "s3");
+    })
+    .await
+}

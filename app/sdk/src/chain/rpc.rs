@@ -209,6 +209,12 @@ struct SignatureStatus {
 }
 
 #[derive(Deserialize)]
+struct SignatureInfo {
+    signature: String,
+    err: Option<Value>,
+}
+
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct GetTransaction {
     slot: u64,
@@ -359,6 +365,31 @@ impl RpcChain {
         }]);
         let r: Option<GetTransaction> = self.call("getTransaction", params).await?;
         Ok(r.map(|t| (t.slot, t.meta.and_then(|m| m.log_messages).unwrap_or_default())))
+    }
+
+    /// Signatures of the successful transactions that touched `key`, oldest first.
+    /// `getSignaturesForAddress` answers newest first, at most 1000 per page; this pages back with
+    /// `before` until the node has no more, then reverses. Failed transactions are left out (their
+    /// logs may carry events of instructions that were rolled back).
+    pub async fn get_signatures_for_address(&self, key: &Pubkey) -> ChainResult<Vec<String>> {
+        const PAGE: usize = 1000;
+        let mut out = Vec::new();
+        let mut before: Option<String> = None;
+        loop {
+            let mut cfg = json!({ "limit": PAGE, "commitment": self.config.commitment.for_get_transaction() });
+            if let Some(b) = &before {
+                cfg["before"] = json!(b);
+            }
+            let page: Vec<SignatureInfo> = self.call("getSignaturesForAddress", json!([key.to_string(), cfg])).await?;
+            let n = page.len();
+            before = page.last().map(|s| s.signature.clone());
+            out.extend(page.into_iter().filter(|s| s.err.is_none()).map(|s| s.signature));
+            if n < PAGE {
+                break;
+            }
+        }
+        out.reverse();
+        Ok(out)
     }
 
     /// Waits until `key`'s account differs from `previous` (`None`: did not exist) and returns
@@ -717,5 +748,9 @@ impl Chain for RpcChain {
 
     fn transaction_logs<'a>(&'a self, signature: &'a str) -> BoxFuture<'a, ChainResult<Option<Vec<String>>>> {
         Box::pin(async move { Ok(self.get_transaction_logs(signature).await?.map(|(_, logs)| logs)) })
+    }
+
+    fn signatures_for_address<'a>(&'a self, key: &'a Pubkey) -> BoxFuture<'a, ChainResult<Vec<String>>> {
+        Box::pin(self.get_signatures_for_address(key))
     }
 }
