@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod history;
 pub mod store;
 

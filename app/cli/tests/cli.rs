@@ -648,3 +648,45 @@ async fn admin_stake_provider_and_verifier_commands() {
     let r = audit(&chain).await.unwrap();
     assert!(r.ok, "{:?}", r.findings);
 }
+
+/// `cinder demo -o json`: the whole path in-process; exit 0 only if every job settled as expected
+/// and the audit balanced. The balances themselves are asserted in the worker's demo test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_command_settles_every_job_and_the_audit_balances() {
+    use clap::Parser;
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path().to_str().unwrap();
+    let cli = cinder_cli::cli::Cli::parse_from(["cinder", "demo", "--work-dir", w, "-o", "json"]);
+    assert_eq!(cinder_cli::cli::main_with(cli).await, 0);
+    // And through the library: the audit of the demo's chain is clean and every job settled.
+    let run = cinder_worker::demo::run(cinder_worker::demo::DemoOptions {
+        model_dir: None,
+        work_dir: dir.path().join("again"),
+        dishonest_job: Some(1),
+        progress: false,
+    })
+    .await
+    .unwrap();
+    let report = cinder_cli::audit(&run.chain).await.unwrap();
+    assert!(report.ok, "{:?}", report.findings);
+    assert_eq!(report.live_jobs, 0, "nothing left open");
+    let outcomes: Vec<&str> = run.summary.jobs.iter().map(|j| j.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["finalized", "provider slashed (wrong result)", "finalized", "finalized"]);
+}
+
+/// The binary itself: `cinder demo -o json` prints exactly one JSON value on stdout (the programs'
+/// native logs must not leak into it) and exits 0.
+#[test]
+fn demo_binary_prints_one_json_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cinder"))
+        .args(["demo", "-o", "json", "--work-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("run cinder");
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON value");
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["audit"]["ok"], true);
+    assert_eq!(v["summary"]["jobs"].as_array().unwrap().len(), 4);
+}

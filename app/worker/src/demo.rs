@@ -62,6 +62,8 @@ pub struct DemoSummary {
     pub provider_balance: u64,
     pub treasury_balance: u64,
     pub provider_stake: u64,
+    /// True when the demo generated its model (random weights) instead of loading one.
+    pub generated_model: bool,
 }
 
 /// The demo's chain and keys, for callers (the CLI) that audit afterwards.
@@ -302,6 +304,7 @@ pub async fn run(opts: DemoOptions) -> Result<DemoRun, DemoError> {
         provider_balance: bal(provider.token).await?,
         treasury_balance: bal(d.treasury_token).await?,
         provider_stake: stake.map(|s| s.active).unwrap_or(0),
+        generated_model: opts.model_dir.is_none(),
     };
     Ok(DemoRun { chain, deployment: d, summary })
 }
@@ -339,6 +342,11 @@ pub fn render_table(s: &DemoSummary) -> String {
         tokens(s.provider_stake),
         tokens(s.treasury_balance)
     ));
+    if s.generated_model {
+        out.push_str(
+            "(the generated test model has random weights: its text is noise, but it is the same on every run)\n",
+        );
+    }
     for j in s.jobs.iter().filter(|j| j.output_text.is_some()) {
         let text: String = j.output_text.as_deref().unwrap_or("").chars().take(60).collect();
         out.push_str(&format!("output of job {}: {:?}\n", j.job_id, text));
