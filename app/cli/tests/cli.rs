@@ -385,12 +385,35 @@ async fn job_result_checks_the_stored_output_against_the_on_chain_hash() {
     let store = Store::new(dir.path().join("store"));
     let job = w.post(0, 1_000).await;
     w.claim(0).await;
-    // The provider stores its output record and submits its hash.
+    // The provider stores its output record and submits its hash and its commitment.
     let ids = vec![5u32, 17, 9];
-    let record = serde_json::json!({"output_token_ids": ids, "text": "four five six"});
+    let prompt = vec![1u32, 2, 3];
+    let record = serde_json::json!({
+        "prompt_token_ids": prompt, "output_token_ids": ids, "finish_reason": "max_tokens", "text": "four five six"
+    });
     let (_, uri) = store.put(serde_json::to_vec(&record).unwrap().as_slice()).unwrap();
+    let on_chain: cinder_jobs::Job = cinder_sdk::fetch(&w.chain, &job).await.unwrap().unwrap();
+    let market: cinder_jobs::Market = cinder_sdk::fetch(&w.chain, &on_chain.market).await.unwrap().unwrap();
+    let p = on_chain.params;
+    let commitment = cinder_inference::CommitmentInput::new(
+        job.to_bytes(),
+        w.provider.key().to_bytes(),
+        market.model_id,
+        cinder_inference::DType::F32,
+        cinder_inference::SamplingParams {
+            max_tokens: p.max_tokens,
+            temperature: f32::from_bits(p.temperature_bits),
+            top_k: p.top_k,
+            top_p: f32::from_bits(p.top_p_bits),
+            seed: p.seed,
+        },
+        prompt.clone(),
+        ids.clone(),
+        cinder_inference::FinishReason::MaxTokens,
+    )
+    .commitment();
     let args = cinder_sdk::verification::SubmitResultArgs {
-        commitment: [1; 32],
+        commitment,
         output_hash: cinder_inference::output_hash(&ids),
         output_uri: uri.clone(),
     };
@@ -405,6 +428,21 @@ async fn job_result_checks_the_stored_output_against_the_on_chain_hash() {
         (0, &serde_json::json!(true), &serde_json::json!("four five six"))
     );
     assert!(out.text.contains("MATCH"), "{}", out.text);
+    assert_eq!(out.json["commitment_match"], serde_json::json!(true), "commitment recomputed from the record");
+
+    // A record whose output hash matches but whose commitment is not the on-chain one: MISMATCH.
+    let other = w.post(1, 1_000).await;
+    w.claim(1).await;
+    let bad = cinder_sdk::verification::SubmitResultArgs {
+        commitment: [1; 32],
+        output_hash: cinder_inference::output_hash(&ids),
+        output_uri: uri.clone(),
+    };
+    let ix = cinder_sdk::verification::submit_result(w.provider.key(), other, bad);
+    w.chain.send(&[ix], &w.provider.keypair, &[]).await.expect("submit_result");
+    let c2 = cli(&["--store", store.dir.to_str().unwrap(), "job", "result", &other.to_string()]);
+    let out2 = execute(&c2, &ctx, &w.chain).await.unwrap();
+    assert_eq!((out2.code, &out2.json["commitment_match"]), (5, &serde_json::json!(false)));
 
     // A tampered file (still under the same name) fails the content-address check.
     std::fs::write(store.path_of(&uri).unwrap(), br#"{"output_token_ids":[5,17,10]}"#).unwrap();
@@ -418,7 +456,7 @@ async fn job_result_checks_the_stored_output_against_the_on_chain_hash() {
     assert!(format!("{err:#}").contains("--store"), "{err:#}");
 
     // Before any result, `job result` says so.
-    let open = w.post(1, 1_000).await;
+    let open = w.post(2, 1_000).await;
     let c = cli(&["job", "result", &open.to_string()]);
     let err = execute(&c, &ctx, &w.chain).await.err().expect("no result yet");
     assert!(err.to_string().contains("no result yet"), "{err}");
@@ -510,7 +548,11 @@ async fn a_finalized_job_leaves_nothing_behind_and_its_result_stays_readable() {
     let c = cli(&["--store", store.dir.to_str().unwrap(), "-o", "json", "job", "result", &job.to_string()]);
     let ctx = Ctx::from_cli(&c).unwrap();
     let out = execute(&c, &ctx, &w.chain).await.expect("result of a closed job, from its ResultRecorded event");
-    assert_eq!(out.json["match"], true);
+    // The output hash, read back from the closed job's ResultRecorded event, matches the record;
+    // this test posted a placeholder commitment, which the recomputation flags.
+    assert_eq!(out.json["computed_hash"], out.json["output_hash"]);
+    assert_eq!(out.json["content_address_ok"], true);
+    assert_eq!((&out.json["commitment_match"], out.code), (&serde_json::json!(false), 5));
     let out = execute(&cli(&["job", "watch", &job.to_string()]), &ctx, &w.chain).await.unwrap();
     assert_eq!(out.json["status"], "finalized");
     let out =
