@@ -645,7 +645,7 @@ async fn expire_job_rejects_a_second_expiry() {
     let deadline = w.job(id).await.unwrap().deadline;
     w.fx.warp_to_timestamp(deadline + 1).await;
     let ix = w.expire_ix(id);
-    w.fx.send_ok(&[ix.clone()], &[]).await;
+    w.fx.send_ok(std::slice::from_ref(&ix), &[]).await;
     let before = w.balances().await;
     w.fx.send_err(&[ix], &[], Anchor::AccountNotInitialized).await;
     assert_eq!(w.balances().await, before);
@@ -672,7 +672,7 @@ async fn expire_job_rejects_an_attackers_token_account_as_client_token() {
     let deadline = w.job(id).await.unwrap().deadline;
     w.fx.warp_to_timestamp(deadline + 1).await;
     let mut ix = jsdk::expire_job(atk.kp.pubkey(), &w.mk, &w.mk.job(id), w.client.key(), w.provider.key(), atk.token);
-    w.fx.send_err(&[ix.clone()], &[&atk.kp], Anchor::ConstraintTokenOwner).await;
+    w.fx.send_err(std::slice::from_ref(&ix), &[&atk.kp], Anchor::ConstraintTokenOwner).await;
     // Nor can the rent be redirected: the client account is checked against the job.
     replace_key(&mut ix, atk.token, w.client.token);
     replace_key(&mut ix, w.client.key(), atk.kp.pubkey());

@@ -227,7 +227,7 @@ async fn unclaimed_job_expires_with_a_full_refund_and_frees_the_queue() {
     let caller = w.fx.ctx.payer.pubkey();
     let ix = cinder_sdk::jobs::expire_open_job(caller, w.client.key(), w.client.token, &w.mk, id);
     w.fx.warp_to_timestamp(job.posted_at + job.job_timeout_secs).await;
-    w.fx.send_err(&[ix.clone()], &[], cinder_jobs::JobsError::DeadlineNotReached).await;
+    w.fx.send_err(std::slice::from_ref(&ix), &[], cinder_jobs::JobsError::DeadlineNotReached).await;
     w.fx.warp_to_timestamp(job.posted_at + job.job_timeout_secs + 1).await;
     let ev: JobExpired = one_event(&w.fx.send_ok(&[ix], &[]).await);
     assert_eq!((ev.refunded, ev.slashed, ev.provider), (PRICE, 0, anchor_lang::prelude::Pubkey::default()));

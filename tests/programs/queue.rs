@@ -66,7 +66,7 @@ async fn post_and_claim_cost_the_same_at_the_start_and_the_end_of_a_long_queue()
     // Claim the head at the start …
     let first_claim = jsdk::claim_job(provider.pubkey(), &mk, 0, &[]);
     let first_claim_footprint = footprint(&mut w, &first_claim).await;
-    let first_claim_size = tx_size(&[first_claim.clone()], &provider, &[]);
+    let first_claim_size = tx_size(std::slice::from_ref(&first_claim), &provider, &[]);
     let logs = w.fx.send_ok(&[first_claim], &[&provider]).await;
     assert_eq!(one_event::<JobClaimed>(&logs).queue_head, 1);
     // … drain the queue sixteen claims at a time …
@@ -81,7 +81,7 @@ async fn post_and_claim_cost_the_same_at_the_start_and_the_end_of_a_long_queue()
     let last_claim = jsdk::claim_job(provider.pubkey(), &mk, QUEUE - 1, &[]);
     let last_claim_footprint = footprint(&mut w, &last_claim).await;
     assert_eq!(last_claim_footprint, first_claim_footprint, "claim_job: same accounts and bytes");
-    assert_eq!(tx_size(&[last_claim.clone()], &provider, &[]), first_claim_size);
+    assert_eq!(tx_size(std::slice::from_ref(&last_claim), &provider, &[]), first_claim_size);
     let logs = w.fx.send_ok(&[last_claim], &[&provider]).await;
     assert_eq!(one_event::<JobClaimed>(&logs).queue_head, QUEUE);
     let st = w.stake_of(&provider.pubkey()).await;

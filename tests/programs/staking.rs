@@ -121,7 +121,7 @@ async fn stake_round_trip(token: TokenKind) {
     // One second before the end: refused. At the exact end: allowed (the boundary is inclusive).
     s.fx.warp_to_timestamp(t0 + COOLDOWN - 1).await;
     let ix = sdk::withdraw_stake(&s.pool, kp.pubkey(), s.staker_ta);
-    s.fx.send_err(&[ix.clone()], &[&kp], E::CooldownNotElapsed).await;
+    s.fx.send_err(std::slice::from_ref(&ix), &[&kp], E::CooldownNotElapsed).await;
     s.fx.warp_to_timestamp(t0 + COOLDOWN).await;
     let logs = s.fx.send_ok(&[ix], &[&kp]).await;
     assert_eq!(one_event::<StakeWithdrawn>(&logs).amount, 1_500);

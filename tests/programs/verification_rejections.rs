@@ -207,7 +207,7 @@ async fn finalize_job_rejects_a_second_finalization() {
     let window_end = w.job(id).await.unwrap().window_end;
     w.fx.warp_to_timestamp(window_end + 1).await;
     let ix = w.finalize_ix(id);
-    w.fx.send_ok(&[ix.clone()], &[]).await;
+    w.fx.send_ok(std::slice::from_ref(&ix), &[]).await;
     let before = w.balances().await;
     w.fx.send_err(&[ix], &[], Anchor::AccountNotInitialized).await;
     assert_eq!(w.balances().await, before);
@@ -522,7 +522,7 @@ async fn resolve_dispute_rejects_a_second_resolution() {
     let d = w.dispute(id).await.unwrap();
     w.fx.warp_to_timestamp(d.reveal_end + 1).await;
     let ix = w.resolve_ix(id, 0);
-    w.fx.send_ok(&[ix.clone()], &[]).await;
+    w.fx.send_ok(std::slice::from_ref(&ix), &[]).await;
     let before = w.balances().await;
     // The job is closed by the first resolution; the dispute stays (Resolved) for settle_vote.
     w.fx.send_err(&[ix], &[], Anchor::AccountNotInitialized).await;
@@ -646,7 +646,7 @@ async fn settle_vote_penalises_the_losing_side_and_non_revealers_exactly_once() 
         let active = w.stake_of(m).await.active;
         let treasury = w.fx.balance(w.treasury.token).await;
         let ix = w.settle_vote_ix(id, m, 0);
-        let ev: VoteSettled = one_event(&w.fx.send_ok(&[ix.clone()], &[]).await);
+        let ev: VoteSettled = one_event(&w.fx.send_ok(std::slice::from_ref(&ix), &[]).await);
         let expect = if i >= 3 { PENALTY } else { 0 };
         assert_eq!((ev.voter, ev.penalised, ev.penalty), (*m, i >= 3, expect), "member {i}");
         assert_eq!(w.stake_of(m).await.active, active - expect);

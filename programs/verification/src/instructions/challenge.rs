@@ -107,7 +107,7 @@ pub fn challenge_result<'info>(ctx: Context<'info, ChallengeResult<'info>>, args
     // Draw the quorum and check the candidate accounts against it.
     let quorum = a.job.quorum as usize;
     let count = a.verifier_set.count;
-    require!(count as usize >= quorum + 1, VerificationError::NotEnoughVerifiers);
+    require!(count as usize > quorum, VerificationError::NotEnoughVerifiers);
     require!(
         ctx.remaining_accounts.len() <= quorum + MAX_EXTRA_CANDIDATES as usize,
         VerificationError::InvalidQuorumCandidate
