@@ -231,6 +231,11 @@ async fn unclaimed_job_expires_with_a_full_refund_and_frees_the_queue() {
     w.fx.warp_to_timestamp(job.posted_at + job.job_timeout_secs + 1).await;
     let ev: JobExpired = one_event(&w.fx.send_ok(&[ix], &[]).await);
     assert_eq!((ev.refunded, ev.slashed, ev.provider), (PRICE, 0, anchor_lang::prelude::Pubkey::default()));
+    let rent = anchor_lang::prelude::Rent::default();
+    let expected_rent = rent.minimum_balance(8 + <cinder_jobs::Job as anchor_lang::Space>::INIT_SPACE)
+        + rent.minimum_balance(8 + <cinder_escrow::Escrow as anchor_lang::Space>::INIT_SPACE)
+        + rent.minimum_balance(165);
+    assert_eq!(ev.rent_returned, expected_rent, "job, escrow and vault rent back to the client");
     assert!(w.job(id).await.is_none());
     assert_eq!(w.market().await.queue_head, next, "the queue moved past it");
     w.claim(next, &[]).await;

@@ -74,6 +74,8 @@ pub struct JobCancelled {
     pub job_id: u64,
     pub client: Pubkey,
     pub refunded: u64,
+    /// Lamports returned to the client (job, escrow and vault accounts).
+    pub rent_returned: u64,
     pub timestamp: i64,
 }
 

@@ -184,8 +184,9 @@ pub struct CancelJob<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 }
 
-/// Refunds an Open job in full through `esc`, closes the escrow (rent to the client), advances the
-/// queue head past the job and counts it. The caller closes the job account.
+/// Refunds an Open job in full through `esc`, closes the escrow (rent to the client) and advances
+/// the queue head past the job. The caller closes the job account. Returns (refunded, rent
+/// returned: escrow, vault and job account).
 fn refund_open_job<'info>(
     esc: EscrowCtx<'info>,
     market: &mut Market,
@@ -193,15 +194,16 @@ fn refund_open_job<'info>(
     job_key: Pubkey,
     client_token: &AccountInfo<'info>,
     client: &AccountInfo<'info>,
-) -> Result<u64> {
+    job_lamports: u64,
+) -> Result<(u64, u64)> {
     require!(job.status == JobStatus::Open, JobsError::InvalidJobStatus);
     crate::check_job_escrow(&esc.escrow.key(), &job_key)?;
     esc.refund(client_token)?;
-    esc.close(client)?;
+    let rent = esc.close(client)?;
     if market.queue_head == job.job_id {
         market.queue_head += 1;
     }
-    Ok(job.payment)
+    Ok((job.payment, rent.checked_add(job_lamports).ok_or(JobsError::ArithmeticOverflow)?))
 }
 
 /// Only before a provider has taken the job: refund in full, close everything.
@@ -218,13 +220,14 @@ pub fn cancel_job(ctx: Context<CancelJob>) -> Result<()> {
         &a.token_program,
     );
     let (job_key, job_id) = (a.job.key(), a.job.job_id);
-    let refunded = refund_open_job(
+    let (refunded, rent_returned) = refund_open_job(
         esc,
         &mut a.market,
         &a.job,
         job_key,
         &a.client_token.to_account_info(),
         &a.client.to_account_info(),
+        a.job.to_account_info().lamports(),
     )?;
     a.market.jobs_cancelled += 1;
     cinder_common::emit_event!(JobCancelled {
@@ -233,6 +236,7 @@ pub fn cancel_job(ctx: Context<CancelJob>) -> Result<()> {
         job_id,
         client: a.client.key(),
         refunded,
+        rent_returned,
         timestamp: now,
     });
     Ok(())
@@ -299,13 +303,14 @@ pub fn expire_open_job(ctx: Context<ExpireOpenJob>) -> Result<()> {
         &a.token_program,
     );
     let (job_key, job_id) = (a.job.key(), a.job.job_id);
-    let refunded = refund_open_job(
+    let (refunded, rent_returned) = refund_open_job(
         esc,
         &mut a.market,
         &a.job,
         job_key,
         &a.client_token.to_account_info(),
         &a.client.to_account_info(),
+        a.job.to_account_info().lamports(),
     )?;
     a.market.jobs_expired += 1;
     cinder_common::emit_event!(JobExpired {
@@ -317,7 +322,7 @@ pub fn expire_open_job(ctx: Context<ExpireOpenJob>) -> Result<()> {
         slashed: 0,
         client_compensation: 0,
         to_treasury: 0,
-        rent_returned: 0,
+        rent_returned,
         timestamp: now,
     });
     Ok(())
