@@ -62,6 +62,19 @@ impl Verifier {
                 let ix = jsdk::expire_job(n.me(), &n.market, &key, job.client, job.provider, n.token_of(&job.client));
                 Ok(n.send("expire_job", job.job_id, &[ix]).await.map(|_| 1).unwrap_or(0))
             }
+            // A provider that vanished after submitting: anyone may finalize once the window is
+            // over, and the payment still goes to the recorded provider.
+            JobStatus::Submitted if now > job.window_end => {
+                let ix = cinder_sdk::verification::finalize_job(
+                    n.me(),
+                    &n.market,
+                    &key,
+                    job.client,
+                    job.provider,
+                    n.token_of(&job.provider),
+                );
+                Ok(n.send("finalize_job", job.job_id, &[ix]).await.map(|_| 1).unwrap_or(0))
+            }
             JobStatus::Submitted if job.provider != n.me() => {
                 let verdict = self.verdict(&key, job).await?;
                 if verdict == Some(VOTE_RESULT_WRONG) && now <= job.window_end {

@@ -281,3 +281,41 @@ async fn a_market_for_another_model_is_refused_with_the_reason() {
     assert!(e.note.unwrap().contains("is not the model this worker loaded"));
     assert!(h.chain.get_account(&mk.job(0)).await.unwrap().is_some(), "still open, awaiting expiry");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verifier_finalizes_for_a_provider_that_vanished_after_submitting() {
+    use cinder_worker::{Provider, Verifier};
+    let h = harness::harness().await;
+    let market = h.d.market.market;
+    let hash = h.store.put(b"vanishing provider").unwrap();
+    let job = h.post(0, hash, cinder_worker::ContentStore::uri(&hash), 6).await;
+    let before = h.balance(h.provider.token).await;
+    let mut p = Provider::new(h.node(market, "p.sqlite").await);
+    p.tick().await.unwrap(); // claim
+    p.tick().await.unwrap(); // run and submit
+    drop(p); // the provider goes away
+             // A verifier (any key; this one is not registered) finalizes after the window.
+    let faucet = h.chain.faucet();
+    let v = h.d.participant(&h.chain, &faucet, 1_000_000_000, 0).await.unwrap();
+    let j = cinder_worker::Journal::open(&h.dir.path().join("v.sqlite")).unwrap();
+    let chain: std::sync::Arc<dyn Chain> = std::sync::Arc::new(h.chain.clone());
+    let node = cinder_worker::Node::connect(
+        chain,
+        v.keypair.insecure_clone(),
+        market,
+        h.engine.clone(),
+        h.store.clone(),
+        j,
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    let mut ver = Verifier::new(node);
+    ver.tick().await.unwrap(); // verifies the result; the window is still open
+    assert!(h.chain.get_account(&job).await.unwrap().is_some());
+    h.warp(301).await;
+    assert_eq!(ver.tick().await.unwrap(), 1, "finalized");
+    assert!(h.chain.get_account(&job).await.unwrap().is_none());
+    let fee = TOKEN * 250 / 10_000;
+    assert_eq!(h.balance(h.provider.token).await, before + TOKEN - fee, "paid to the recorded provider");
+}
