@@ -268,3 +268,22 @@ async fn a_market_update_never_changes_the_terms_of_a_posted_job() {
     assert_eq!(w.balances().await.0, before.0 + comp);
     w.check_invariants().await;
 }
+
+#[tokio::test]
+async fn expire_open_job_rejects_a_claimed_job_and_a_foreign_refund_account() {
+    let mut w = World::new(TokenKind::Spl, 0).await;
+    let (claimed, _) = w.post(w.post_args(PRICE)).await;
+    w.claim(claimed, &[]).await;
+    let (open, _) = w.post(w.post_args(PRICE)).await;
+    let job = w.job(open).await.unwrap();
+    w.fx.warp_to_timestamp(job.posted_at + job.job_timeout_secs + 1).await;
+    let caller = w.fx.ctx.payer.pubkey();
+    // A claimed job is not open: only expire_job (after its deadline, with a slash) ends it.
+    let ix = cinder_sdk::jobs::expire_open_job(caller, w.client.key(), w.client.token, &w.mk, claimed);
+    w.fx.send_err(&[ix], &[], cinder_jobs::JobsError::InvalidJobStatus).await;
+    // The refund can only go to a token account the client owns.
+    let (_m, mallory_token) = w.fx.funded_wallet(w.mint, 0).await;
+    let ix = cinder_sdk::jobs::expire_open_job(caller, w.client.key(), mallory_token, &w.mk, open);
+    w.fx.send_err(&[ix], &[], anchor_lang::error::ErrorCode::ConstraintTokenOwner).await;
+    w.check_invariants().await;
+}
