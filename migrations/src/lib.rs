@@ -140,13 +140,7 @@ fn pk(s: &str, what: &str) -> anyhow::Result<Pubkey> {
 }
 
 pub fn parse_hex32(s: &str) -> anyhow::Result<[u8; 32]> {
-    let s = s.trim().trim_start_matches("0x");
-    anyhow::ensure!(s.len() == 64, "model id must be 64 hex characters, got {}", s.len());
-    let mut out = [0u8; 32];
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).with_context(|| format!("invalid hex {s:?}"))?;
-    }
-    Ok(out)
+    cinder_sdk::util::parse_hex32(s).map_err(|e| anyhow::anyhow!("model id: {e}"))
 }
 
 fn diff<T: PartialEq + std::fmt::Debug>(drift: &mut Vec<String>, what: &str, field: &str, chain: T, file: T) {

@@ -16,19 +16,7 @@ fn expand(p: &str) -> PathBuf {
 }
 
 fn read_keypair(path: &std::path::Path) -> anyhow::Result<Keypair> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the admin keypair {} (set admin_keypair in the file)", path.display()))?;
-    let bytes: Vec<u8> =
-        serde_json_lite(&text).with_context(|| format!("{} is not a JSON array of 64 bytes", path.display()))?;
-    Keypair::try_from(bytes.as_slice()).map_err(|e| anyhow::anyhow!("{}: invalid keypair: {e}", path.display()))
-}
-
-/// A JSON array of bytes, without a JSON dependency.
-fn serde_json_lite(text: &str) -> anyhow::Result<Vec<u8>> {
-    let inner = text.trim().strip_prefix('[').and_then(|t| t.strip_suffix(']')).context("not a JSON array")?;
-    let bytes = inner.split(',').map(|b| b.trim().parse::<u8>()).collect::<Result<Vec<u8>, _>>()?;
-    anyhow::ensure!(bytes.len() == 64, "{} bytes, expected 64", bytes.len());
-    Ok(bytes)
+    cinder_sdk::util::read_keypair(path).with_context(|| "the admin keypair (set admin_keypair in the file)")
 }
 
 async fn run() -> anyhow::Result<i32> {

@@ -99,18 +99,7 @@ pub fn url_alias(url: &str) -> String {
 
 /// Reads a keypair file: a JSON array of 64 bytes (what `solana-keygen new` writes).
 pub fn read_keypair(path: &Path) -> anyhow::Result<Keypair> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        anyhow::anyhow!(
-            "cannot read keypair file {}: {e}. Create one with `solana-keygen new -o {}` or pass --keypair PATH",
-            path.display(),
-            path.display()
-        )
-    })?;
-    let bytes: Vec<u8> = serde_json::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("keypair file {} is not a JSON array of 64 bytes: {e}", path.display()))?;
-    anyhow::ensure!(bytes.len() == 64, "keypair file {} holds {} bytes, expected 64", path.display(), bytes.len());
-    Keypair::try_from(bytes.as_slice())
-        .map_err(|e| anyhow::anyhow!("keypair file {} is not a valid ed25519 keypair: {e}", path.display()))
+    cinder_sdk::util::read_keypair(path).map_err(|e| anyhow::anyhow!("{e}; or pass --keypair PATH"))
 }
 
 /// Writes a keypair file in the same format.

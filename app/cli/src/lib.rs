@@ -28,30 +28,16 @@ use serde_json::{json, Value};
 pub use audit::{audit, AuditReport, MintAudit};
 pub use history::{job_history, HistoryEntry};
 
-/// Lower-case hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use cinder_sdk::util::{hex, token_amount};
 
-/// Parses 64 hex characters into 32 bytes.
+/// [`cinder_sdk::util::parse_hex32`] as an `anyhow` error (for command arguments).
 pub fn parse_hex32(s: &str) -> anyhow::Result<[u8; 32]> {
-    let s = s.trim().trim_start_matches("0x");
-    anyhow::ensure!(s.len() == 64, "expected 64 hex characters (32 bytes), got {} characters", s.len());
-    let mut out = [0u8; 32];
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).with_context(|| format!("invalid hex in {s:?}"))?;
-    }
-    Ok(out)
+    cinder_sdk::util::parse_hex32(s).map_err(anyhow::Error::msg)
 }
 
 /// Serializes a `Pubkey` as its base58 string.
 pub fn ser_pubkey<S: serde::Serializer>(k: &Pubkey, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&k.to_string())
-}
-
-/// The SPL token amount of a token account's data (bytes 64..72), if it is one.
-pub fn token_amount(data: &[u8]) -> Option<u64> {
-    data.get(64..72).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
 }
 
 /// Logs of every transaction that touched `key`, oldest first (transactions the node no longer

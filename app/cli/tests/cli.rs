@@ -484,10 +484,9 @@ async fn audit_and_history_follow_a_challenged_job() {
     w.chain.send(&[ix], &w.provider.keypair, &[]).await.expect("submit_result");
 
     // Verifier 0 challenges; the draw must name verifier 1.
-    let slot_hashes: Pubkey = "SysvarS1otHashes111111111111111111111111111".parse().unwrap();
-    let data = w.chain.get_account(&slot_hashes).await.unwrap().expect("SlotHashes").data;
-    let slot = u64::from_le_bytes(data[8..16].try_into().unwrap());
-    let hash = cinder_sdk::verification::slot_hash_of(&data, slot).unwrap();
+    let data =
+        w.chain.get_account(&cinder_sdk::verification::SLOT_HASHES_SYSVAR).await.unwrap().expect("SlotHashes").data;
+    let (slot, hash) = cinder_sdk::verification::newest_slot_hash(&data).unwrap();
     let keys: Vec<Pubkey> = verifiers.iter().map(|v| v.key()).collect();
     let picks = cinder_sdk::verification::draw_candidates(&hash, &job, &keys[0], &w.provider.key(), &keys, 1)
         .expect("enough verifiers");

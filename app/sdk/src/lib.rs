@@ -8,6 +8,7 @@ pub mod escrow;
 pub mod events;
 pub mod jobs;
 pub mod staking;
+pub mod util;
 pub mod verification;
 
 pub use anchor_lang::prelude::Pubkey;

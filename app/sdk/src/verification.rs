@@ -12,6 +12,15 @@ pub use cinder_verification::{
     VOTE_RESULT_CORRECT, VOTE_RESULT_WRONG,
 };
 
+/// The SlotHashes sysvar (the quorum draw's randomness source).
+pub const SLOT_HASHES_SYSVAR: Pubkey = solana_sdk_ids::sysvar::slot_hashes::ID;
+
+/// The newest (slot, hash) entry of the SlotHashes sysvar data.
+pub fn newest_slot_hash(data: &[u8]) -> Option<(u64, [u8; 32])> {
+    let slot = u64::from_le_bytes(data.get(8..16)?.try_into().ok()?);
+    Some((slot, slot_hash_of(data, slot)?))
+}
+
 pub fn verifier_set_pda(market: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(&[VERIFIER_SET_SEED, market.as_ref()], &ID).0
 }
@@ -153,7 +162,7 @@ pub fn challenge_result(
             bond_escrow: bond.escrow,
             bond_vault: bond.vault,
             dispute: dispute_pda(job),
-            slot_hashes: solana_sdk_ids::sysvar::slot_hashes::ID,
+            slot_hashes: SLOT_HASHES_SYSVAR,
             verification_authority: verification_authority(),
             jobs_program: cinder_jobs::ID,
             escrow_program: cinder_escrow::ID,

@@ -739,3 +739,40 @@ async fn signatures_for_address_pages_back_and_returns_oldest_first() {
     })
     .await
 }
+
+#[tokio::test]
+async fn get_multiple_accounts_splits_requests_at_the_node_limit() {
+    bounded(async {
+        let owner = Pubkey::new_from_array([3; 32]);
+        // Each account's lamports encode its position, so the order can be checked.
+        let server = Server::start(move |req| match req["method"].as_str().unwrap() {
+            "getMultipleAccounts" => {
+                let keys = req["params"][0].as_array().unwrap();
+                assert!(keys.len() <= 100, "a request carried {} keys", keys.len());
+                let accounts: Vec<Value> = keys
+                    .iter()
+                    .map(|k| {
+                        let pk: Pubkey = k.as_str().unwrap().parse().unwrap();
+                        ui_account(u64::from(pk.to_bytes()[0]) + 256 * u64::from(pk.to_bytes()[1]), b"", &owner)
+                    })
+                    .collect();
+                Reply::Result(ctx(json!(accounts)))
+            }
+            m => panic!("unexpected {m}"),
+        })
+        .await;
+        let chain = RpcChain::new(&server.url, fast_config());
+        let keys: Vec<Pubkey> = (0u16..250)
+            .map(|i| {
+                let mut b = [9u8; 32];
+                b[..2].copy_from_slice(&i.to_le_bytes());
+                Pubkey::new_from_array(b)
+            })
+            .collect();
+        let got = chain.get_multiple_accounts(&keys).await.unwrap();
+        assert_eq!(got.len(), 250);
+        assert!(got.iter().enumerate().all(|(i, a)| a.as_ref().unwrap().lamports == i as u64), "order kept");
+        assert_eq!(server.methods().len(), 3, "100 + 100 + 50");
+    })
+    .await;
+}

@@ -289,7 +289,7 @@ pub async fn run(opts: DemoOptions) -> Result<DemoRun, DemoError> {
         let chain = chain.clone();
         async move {
             let a = chain.get_account(&k).await?.map(|a| a.data).unwrap_or_default();
-            Ok::<u64, DemoError>(a.get(64..72).map(|b| u64::from_le_bytes(b.try_into().unwrap())).unwrap_or(0))
+            Ok::<u64, DemoError>(cinder_sdk::util::token_amount(&a).unwrap_or(0))
         }
     };
     let stake: Option<cinder_staking::ProviderStake> =

@@ -132,6 +132,13 @@ impl Node {
         Ok(fetch(self.chain.as_ref(), &self.market.job(id)).await?)
     }
 
+    /// The jobs `ids` in one round trip (`getMultipleAccounts`); `None` for closed ones.
+    pub async fn jobs(&self, ids: std::ops::Range<u64>) -> Result<Vec<(u64, Option<Job>)>, WorkerError> {
+        let keys: Vec<Pubkey> = ids.clone().map(|id| self.market.job(id)).collect();
+        let accounts = self.chain.get_multiple_accounts(&keys).await?;
+        Ok(ids.zip(accounts).map(|(id, a)| (id, a.and_then(|a| cinder_sdk::decode::<Job>(&a.data)))).collect())
+    }
+
     /// Sends `ixs` signed by this worker, logging the outcome.
     pub async fn send(&self, what: &str, job_id: u64, ixs: &[Instruction]) -> Result<TxReceipt, ChainError> {
         match self.chain.send(ixs, &self.keypair, &[]).await {

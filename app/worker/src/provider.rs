@@ -170,8 +170,8 @@ impl Provider {
         let me = n.me();
         let mut skips = vec![];
         let mut at_head = true;
-        for id in market.queue_head..market.next_job_id.min(market.queue_head + SCAN) {
-            let Some(job) = n.job(id).await? else {
+        for (id, job) in n.jobs(market.queue_head..market.next_job_id.min(market.queue_head + SCAN)).await? {
+            let Some(job) = job else {
                 skips.push(id);
                 continue;
             };

@@ -116,16 +116,7 @@ impl Settings {
     }
 }
 
-/// Reads a Solana CLI keypair file (a JSON array of 64 bytes).
-pub fn read_keypair(path: &std::path::Path) -> anyhow::Result<solana_keypair::Keypair> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        anyhow::anyhow!("cannot read keypair {}: {e} (create one with `solana-keygen new`)", path.display())
-    })?;
-    let bytes: Vec<u8> = serde_json::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("keypair {} is not a JSON array of 64 bytes: {e}", path.display()))?;
-    solana_keypair::Keypair::try_from(bytes.as_slice())
-        .map_err(|e| anyhow::anyhow!("keypair {} is invalid: {e}", path.display()))
-}
+pub use cinder_sdk::util::read_keypair;
 
 #[cfg(test)]
 mod tests {

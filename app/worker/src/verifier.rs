@@ -33,9 +33,9 @@ impl Verifier {
         let market = self.node.market_state().await?;
         let mut actions = 0;
         let mut all_closed_so_far = true;
-        for id in self.scan_from..market.next_job_id.min(self.scan_from + SCAN) {
+        for (id, job) in self.node.jobs(self.scan_from..market.next_job_id.min(self.scan_from + SCAN)).await? {
             let key = self.node.market.job(id);
-            match self.node.job(id).await? {
+            match job {
                 None => {
                     actions += self.settle_votes(&key, id).await?;
                     if all_closed_so_far && self.dispute(&key).await?.is_none() {
@@ -137,14 +137,17 @@ impl Verifier {
         }
         let set: Option<VerifierSet> = fetch(chain, &vsdk::verifier_set_pda(&n.market_key)).await?;
         let count = set.map(|s| s.count).unwrap_or(0);
-        let mut verifiers = Vec::with_capacity(count as usize);
-        for i in 0..count {
-            let e: Option<VerifierEntry> = fetch(chain, &vsdk::verifier_entry_pda(&n.market_key, i)).await?;
-            verifiers.push(e.map(|e| e.verifier).unwrap_or_default());
-        }
-        let Some(slot_hashes) = chain.get_account(&solana_sdk_ids_slot_hashes()).await? else { return Ok(0) };
-        let slot = u64::from_le_bytes(slot_hashes.data.get(8..16).and_then(|b| b.try_into().ok()).unwrap_or([0; 8]));
-        let Some(hash) = vsdk::slot_hash_of(&slot_hashes.data, slot) else { return Ok(0) };
+        let keys: Vec<Pubkey> = (0..count).map(|i| vsdk::verifier_entry_pda(&n.market_key, i)).collect();
+        let verifiers: Vec<Pubkey> = chain
+            .get_multiple_accounts(&keys)
+            .await?
+            .into_iter()
+            .map(|a| {
+                a.and_then(|a| cinder_sdk::decode::<VerifierEntry>(&a.data)).map(|e| e.verifier).unwrap_or_default()
+            })
+            .collect();
+        let Some(slot_hashes) = chain.get_account(&vsdk::SLOT_HASHES_SYSVAR).await? else { return Ok(0) };
+        let Some((slot, hash)) = vsdk::newest_slot_hash(&slot_hashes.data) else { return Ok(0) };
         let quorum = job.quorum as usize;
         let Some(picks) = vsdk::draw_candidates(&hash, key, &n.me(), &job.provider, &verifiers, quorum) else {
             tracing::warn!(job_id = job.job_id, "not enough verifiers for a quorum; cannot challenge");
@@ -241,9 +244,4 @@ impl Verifier {
         }
         Ok(actions)
     }
-}
-
-/// The SlotHashes sysvar.
-pub fn solana_sdk_ids_slot_hashes() -> Pubkey {
-    "SysvarS1otHashes111111111111111111111111111".parse().expect("valid sysvar id")
 }

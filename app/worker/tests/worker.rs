@@ -136,7 +136,7 @@ mod harness {
 
         pub async fn balance(&self, token: anchor_lang::prelude::Pubkey) -> u64 {
             let a = self.chain.get_account(&token).await.unwrap().unwrap();
-            u64::from_le_bytes(a.data[64..72].try_into().unwrap())
+            cinder_sdk::util::token_amount(&a.data).unwrap()
         }
 
         pub async fn warp(&self, secs: i64) {

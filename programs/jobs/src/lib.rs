@@ -59,10 +59,6 @@ pub(crate) fn check_job_escrow(escrow: &Pubkey, job: &Pubkey) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn check_mint(mint: &AccountInfo) -> Result<()> {
-    cinder_common::mint_policy::check_mint(mint).map_err(|_| error!(JobsError::WrongMint))
-}
-
 #[program]
 pub mod cinder_jobs {
     use super::*;

@@ -36,6 +36,8 @@ use super::{BoxFuture, Chain, ChainAccount, ChainError, ChainResult, TxReceipt};
 use crate::{AccountMeta, Instruction};
 
 /// The compute budget program.
+/// Most keys one `getMultipleAccounts` request may carry (the node's limit).
+pub const MAX_MULTIPLE_ACCOUNTS: usize = 100;
 pub const COMPUTE_BUDGET_PROGRAM_ID: Pubkey = Pubkey::from_str_const("ComputeBudget111111111111111111111111111111");
 /// The Clock sysvar.
 pub const CLOCK_SYSVAR_ID: Pubkey = Pubkey::from_str_const("SysvarC1ock11111111111111111111111111111111");
@@ -328,6 +330,14 @@ impl RpcChain {
     }
 
     pub async fn get_multiple_account_infos(&self, keys: &[Pubkey]) -> ChainResult<Vec<Option<ChainAccount>>> {
+        if keys.len() > MAX_MULTIPLE_ACCOUNTS {
+            // RPC nodes refuse more than 100 keys per request: split, keep the order.
+            let mut out = Vec::with_capacity(keys.len());
+            for chunk in keys.chunks(MAX_MULTIPLE_ACCOUNTS) {
+                out.extend(Box::pin(self.get_multiple_account_infos(chunk)).await?);
+            }
+            return Ok(out);
+        }
         if keys.is_empty() {
             return Ok(Vec::new());
         }

@@ -53,7 +53,8 @@ pub fn create_market(ctx: Context<CreateMarket>, params: MarketParams) -> Result
     require!(params.challenger_reward_bps <= pool.max_reward_bps, JobsError::InvalidMarketParams);
     require!(params.timeout_client_bps <= pool.max_reward_bps, JobsError::InvalidMarketParams);
     require!(params.min_stake >= pool.min_stake, JobsError::InvalidMarketParams);
-    crate::check_mint(&ctx.accounts.mint.to_account_info())?;
+    // No mint-policy check here: the market must use the mint's stake pool, and `init_pool`
+    // already applied the policy to this mint (extensions cannot be added to a mint later).
     let market = &mut ctx.accounts.market;
     market.set_inner(Market {
         creator: ctx.accounts.creator.key(),
