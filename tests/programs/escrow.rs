@@ -113,9 +113,7 @@ async fn escrow_round_trip_token_2022() {
 
 #[tokio::test]
 async fn escrow_accepts_token_2022_mint_with_allowed_extensions() {
-    let mut s =
-        setup_with(TokenKind::Token2022, &[ExtensionType::MintCloseAuthority, ExtensionType::InterestBearingConfig])
-            .await;
+    let mut s = setup_with(TokenKind::Token2022, &[ExtensionType::InterestBearingConfig]).await;
     s.open(10).await;
     assert_eq!(s.fx.balance(s.keys.vault).await, 10);
     s.check_invariants(0).await;

@@ -4,7 +4,10 @@
 //! world holds only the stakers it knows about.
 #![allow(deprecated)]
 use anchor_lang::{error::ErrorCode as Anchor, prelude::Pubkey, InstructionData, ToAccountMetas};
-use cinder_jobs::{JobStatus, JobsError as E, MarketParams, MAX_FEE_BPS};
+use cinder_jobs::{
+    JobStatus, JobsError as E, MarketParams, MAX_CHALLENGE_WINDOW_SECS, MAX_FEE_BPS, MAX_JOB_TIMEOUT_SECS,
+    MAX_VOTING_PERIOD_SECS,
+};
 use cinder_sdk::{
     jobs::{self as jsdk, MarketKeys},
     staking::{self as ssdk, PoolKeys},
@@ -141,7 +144,7 @@ async fn init_config_rejects_a_second_init() {
 #[tokio::test]
 async fn init_config_rejects_a_fee_above_max_fee_bps() {
     let mut fx = Fixture::new(TokenKind::Spl).await;
-    let admin = fx.wallet(1_000_000_000).await;
+    let admin = fx.upgrade_authority(1_000_000_000).await;
     fx.watch(jsdk::config_pda());
     fx.watch(admin.pubkey());
     let ix = jsdk::init_config(
@@ -155,6 +158,40 @@ async fn init_config_rejects_a_fee_above_max_fee_bps() {
     );
     fx.send_err(&[ix], &[&admin], E::FeeTooHigh).await;
     assert!(!fx.exists(jsdk::config_pda()).await);
+}
+
+/// The config is a singleton: whoever created it first would be admin. Only the jobs program's
+/// upgrade authority (recorded in its ProgramData account) may, so a stranger racing the deployer
+/// is refused, and so is a forged ProgramData account.
+#[tokio::test]
+async fn init_config_rejects_a_stranger_front_running_the_deployer() {
+    let mut fx = Fixture::new(TokenKind::Spl).await;
+    let stranger = fx.wallet(1_000_000_000).await;
+    fx.watch(jsdk::config_pda());
+    let args = jsdk::InitConfigArgs {
+        treasury: stranger.pubkey(),
+        protocol_fee_bps: 0,
+        stake_pool_creator: stranger.pubkey(),
+        verification_program: cinder_verification::ID,
+    };
+    fx.send_err(&[jsdk::init_config(stranger.pubkey(), args.clone())], &[&stranger], E::NotUpgradeAuthority).await;
+    // A ProgramData look-alike at another address, naming the stranger, is not the program's.
+    let fake = Pubkey::new_unique();
+    fx.set_raw_account(
+        fake,
+        solana_sdk_ids::bpf_loader_upgradeable::ID,
+        jsdk::program_data_account_data(&stranger.pubkey()),
+    );
+    let mut ix = jsdk::init_config(stranger.pubkey(), args.clone());
+    ix.accounts[2].pubkey = fake;
+    fx.send_err(&[ix], &[&stranger], E::NotUpgradeAuthority).await;
+    assert!(!fx.exists(jsdk::config_pda()).await);
+    // The upgrade authority succeeds and becomes admin.
+    let deployer = fx.upgrade_authority(1_000_000_000).await;
+    let args = jsdk::InitConfigArgs { treasury: deployer.pubkey(), stake_pool_creator: deployer.pubkey(), ..args };
+    fx.send_ok(&[jsdk::init_config(deployer.pubkey(), args)], &[&deployer]).await;
+    let c: jsdk::ProtocolConfig = fx.anchor_account(jsdk::config_pda()).await;
+    assert_eq!(c.admin, deployer.pubkey());
 }
 
 #[tokio::test]
@@ -209,22 +246,47 @@ async fn create_market_rejects_invalid_params() {
     let mk = new_market_keys(&w, &creator.kp.pubkey());
     w.fx.watch(mk.market);
     let ok = market_params();
-    for (why, bad) in [
-        ("a 100% challenger reward", MarketParams { challenger_reward_bps: 10_000, ..ok }),
-        ("a reward above the pool cap", MarketParams { challenger_reward_bps: 5_001, ..ok }),
-        ("a 100% timeout compensation", MarketParams { timeout_client_bps: 10_000, ..ok }),
-        ("an even quorum", MarketParams { quorum: 2, ..ok }),
-        ("a quorum above MAX_QUORUM", MarketParams { quorum: 11, ..ok }),
-        ("min_stake below the collateral", MarketParams { min_stake: ok.collateral - 1, ..ok }),
-        ("min_stake below the pool minimum", MarketParams { min_stake: 999, collateral: 999, ..ok }),
-        ("a zero price", MarketParams { price: 0, ..ok }),
-        ("a zero bond", MarketParams { challenge_bond: 0, ..ok }),
-        ("a zero timeout", MarketParams { job_timeout_secs: 0, ..ok }),
+    let (invalid, range, cap) = (E::InvalidMarketParams, E::MarketTermOutOfRange, E::RewardAbovePoolCap);
+    for (why, bad, err) in [
+        ("a 100% challenger reward", MarketParams { challenger_reward_bps: 10_000, ..ok }, invalid),
+        ("a reward above the pool cap", MarketParams { challenger_reward_bps: 5_001, ..ok }, cap),
+        ("a 100% timeout compensation", MarketParams { timeout_client_bps: 10_000, ..ok }, invalid),
+        ("an even quorum", MarketParams { quorum: 2, ..ok }, invalid),
+        ("a quorum above MAX_QUORUM", MarketParams { quorum: 11, ..ok }, invalid),
+        ("min_stake below the collateral", MarketParams { min_stake: ok.collateral - 1, ..ok }, invalid),
+        ("min_stake below the pool minimum", MarketParams { min_stake: 999, collateral: 999, ..ok }, invalid),
+        ("a zero price", MarketParams { price: 0, ..ok }, invalid),
+        ("a zero bond", MarketParams { challenge_bond: 0, ..ok }, invalid),
+        ("a zero timeout", MarketParams { job_timeout_secs: 0, ..ok }, range),
+        ("a 10^12 s timeout", MarketParams { job_timeout_secs: 1_000_000_000_000, ..ok }, range),
+        (
+            "a timeout one second above the maximum",
+            MarketParams { job_timeout_secs: MAX_JOB_TIMEOUT_SECS + 1, ..ok },
+            range,
+        ),
+        ("an i64::MAX challenge window", MarketParams { challenge_window_secs: i64::MAX, ..ok }, range),
+        ("a negative challenge window", MarketParams { challenge_window_secs: -1, ..ok }, range),
+        (
+            "a voting period above the maximum",
+            MarketParams { voting_period_secs: MAX_VOTING_PERIOD_SECS + 1, ..ok },
+            range,
+        ),
+        ("a u64::MAX vote penalty", MarketParams { vote_penalty: u64::MAX, ..ok }, range),
+        ("a vote penalty above min_stake", MarketParams { vote_penalty: ok.min_stake + 1, ..ok }, range),
     ] {
         eprintln!("create_market with {why}");
         let ix = jsdk::create_market(creator.kp.pubkey(), &mk, bad);
-        w.fx.send_err(&[ix], &[&creator.kp], E::InvalidMarketParams).await;
+        w.fx.send_err(&[ix], &[&creator.kp], err).await;
     }
+    // Each maximum itself is accepted (documented inclusive bounds).
+    let edge = MarketParams {
+        job_timeout_secs: MAX_JOB_TIMEOUT_SECS,
+        challenge_window_secs: MAX_CHALLENGE_WINDOW_SECS,
+        voting_period_secs: MAX_VOTING_PERIOD_SECS,
+        vote_penalty: ok.min_stake,
+        ..ok
+    };
+    edge.validate().expect("the maxima are inclusive");
     // The same keys with valid parameters succeed: the rejections were about the parameters.
     w.fx.send_ok(&[jsdk::create_market(creator.kp.pubkey(), &mk, ok)], &[&creator.kp]).await;
 }
@@ -284,7 +346,13 @@ async fn update_market_rejects_a_non_creator_and_invalid_params() {
     w.fx.send_err(&[ix], &[&w.admin], E::InvalidMarketParams).await;
     let ix =
         jsdk::update_market(w.admin.pubkey(), &w.mk, MarketParams { challenger_reward_bps: 5_001, ..market_params() });
-    w.fx.send_err(&[ix], &[&w.admin], E::InvalidMarketParams).await;
+    w.fx.send_err(&[ix], &[&w.admin], E::RewardAbovePoolCap).await;
+    let ix = jsdk::update_market(
+        w.admin.pubkey(),
+        &w.mk,
+        MarketParams { challenge_window_secs: i64::MAX, ..market_params() },
+    );
+    w.fx.send_err(&[ix], &[&w.admin], E::MarketTermOutOfRange).await;
 }
 
 /// `create_market` requires `min_stake >= pool.min_stake`; `update_market` must not be a way
@@ -469,7 +537,7 @@ async fn cancel_job_rejects_a_claimed_job() {
     let mut w = World::new(TokenKind::Spl, 0).await;
     let id = claimed_job(&mut w).await;
     let ix = jsdk::cancel_job(w.client.key(), w.client.token, &w.mk, id);
-    w.fx.send_err(&[ix], &[&w.client.kp], E::InvalidJobStatus).await;
+    w.fx.send_err(&[ix], &[&w.client.kp], E::JobNotOpen).await;
     assert_eq!(w.job(id).await.unwrap().status, JobStatus::Claimed);
     w.check_invariants().await;
 }
@@ -593,7 +661,7 @@ async fn claim_job_rejects_an_already_claimed_job() {
     let mut w = World::new(TokenKind::Spl, 0).await;
     let id = claimed_job(&mut w).await;
     let ix = jsdk::claim_job(w.provider.key(), &w.mk, id, &[]);
-    w.fx.send_err(&[ix], &[&w.provider.kp], E::InvalidJobStatus).await;
+    w.fx.send_err(&[ix], &[&w.provider.kp], E::JobNotOpen).await;
     assert_eq!(w.stake_of(&w.provider.key()).await.locked, COLLATERAL, "locked once");
     w.check_invariants().await;
 }
@@ -604,6 +672,7 @@ async fn claim_job_rejects_collateral_above_the_free_stake() {
     // Collateral 6 000 of a 10 000 stake: one claim fits, a second does not.
     let p = MarketParams { collateral: 6_000, min_stake: 6_000, ..market_params() };
     w.fx.send_ok(&[jsdk::update_market(w.admin.pubkey(), &w.mk, p)], &[&w.admin]).await;
+    w.refresh_terms().await;
     let first = claimed_job(&mut w).await;
     let (second, _) = w.post(w.post_args(PRICE)).await;
     let ix = jsdk::claim_job(w.provider.key(), &w.mk, second, &[]);
@@ -660,7 +729,7 @@ async fn expire_job_rejects_a_submitted_job() {
     let deadline = w.job(id).await.unwrap().deadline;
     w.fx.warp_to_timestamp(deadline + 1).await;
     let ix = w.expire_ix(id);
-    w.fx.send_err(&[ix], &[], E::InvalidJobStatus).await;
+    w.fx.send_err(&[ix], &[], E::JobNotClaimed).await;
     w.check_invariants().await;
 }
 

@@ -88,11 +88,11 @@ async fn disputed(token: TokenKind, vote: u8) {
 
     let logs = w.challenge(id, challenger).await;
     let ev: DisputeOpened = one_event(&logs);
-    assert_eq!((ev.challenger, ev.provider, ev.bond, ev.members.len()), (ch_key, w.provider.key(), BOND, 3));
-    assert!(
-        !ev.members.contains(&ch_key) && !ev.members.contains(&w.provider.key()),
-        "neither side sits on the quorum"
-    );
+    assert_eq!((ev.challenger, ev.provider, ev.bond, ev.quorum), (ch_key, w.provider.key(), BOND, 3));
+    let d = w.dispute(id).await.unwrap();
+    let members = &d.members[..d.member_count as usize];
+    assert_eq!(members.len(), 3);
+    assert!(!members.contains(&ch_key) && !members.contains(&w.provider.key()), "neither side sits on the quorum");
     assert_eq!(w.job(id).await.unwrap().status, JobStatus::Challenged);
     assert_eq!(w.fx.balance(ch_token).await, ch_before - BOND);
     w.check_invariants().await;
@@ -119,7 +119,9 @@ async fn disputed(token: TokenKind, vote: u8) {
         assert!(s.challenger_reward < s.slashed, "challenging yourself loses money");
         assert_eq!(after.0, before.0, "client refunded in full");
         assert_eq!(after.1, before.1, "provider paid nothing");
-        assert_eq!(after.2, before.2 + COLLATERAL - reward, "treasury got the rest of the slash");
+        assert_eq!(after.2, before.2, "the treasury's part of a slash waits in the stake vault");
+        let pool: cinder_staking::StakePool = w.fx.anchor_account(w.pool.pool).await;
+        assert_eq!(pool.treasury_accrued, COLLATERAL - reward, "treasury accrued the rest of the slash");
         assert_eq!((after.3, after.4), (before.3 - COLLATERAL, 0), "collateral slashed");
         assert_eq!(w.fx.balance(ch_token).await, ch_before + reward, "bond back plus the reward");
         assert_eq!(w.market().await.jobs_slashed, 1);
@@ -197,7 +199,9 @@ async fn expired(token: TokenKind) {
     assert_eq!(ev.client_compensation + ev.to_treasury, ev.slashed);
     let after = w.balances().await;
     assert_eq!(after.0, before.0 + comp, "client refunded in full plus compensation");
-    assert_eq!(after.2, before.2 + COLLATERAL - comp);
+    assert_eq!(after.2, before.2, "the treasury's part of a slash waits in the stake vault");
+    let pool: cinder_staking::StakePool = w.fx.anchor_account(w.pool.pool).await;
+    assert_eq!(pool.treasury_accrued, COLLATERAL - comp);
     assert_eq!((after.3, after.4), (before.3 - COLLATERAL, 0));
     assert!(w.job(id).await.is_none());
     assert_eq!(w.fx.lamports(w.client.key()).await, client_lamports, "all rent back to the client");
@@ -280,7 +284,7 @@ async fn expire_open_job_rejects_a_claimed_job_and_a_foreign_refund_account() {
     let caller = w.fx.ctx.payer.pubkey();
     // A claimed job is not open: only expire_job (after its deadline, with a slash) ends it.
     let ix = cinder_sdk::jobs::expire_open_job(caller, w.client.key(), w.client.token, &w.mk, claimed);
-    w.fx.send_err(&[ix], &[], cinder_jobs::JobsError::InvalidJobStatus).await;
+    w.fx.send_err(&[ix], &[], cinder_jobs::JobsError::JobNotOpen).await;
     // The refund can only go to a token account the client owns.
     let (_m, mallory_token) = w.fx.funded_wallet(w.mint, 0).await;
     let ix = cinder_sdk::jobs::expire_open_job(caller, w.client.key(), mallory_token, &w.mk, open);

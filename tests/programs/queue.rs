@@ -34,7 +34,8 @@ async fn post_and_claim_cost_the_same_at_the_start_and_the_end_of_a_long_queue()
     w.fx.send_ok(&[jsdk::create_market(provider.pubkey(), &mk, params)], &[&provider]).await;
     let _ = admin;
     let client = w.client.kp.insecure_clone();
-    let args = w.post_args(PRICE);
+    let args =
+        jsdk::PostJobArgs { expected_terms: params.terms_hash(cinder_tests::world::FEE_BPS), ..w.post_args(PRICE) };
     w.fx.mint_to(w.mint, w.client.token, QUEUE * PRICE).await;
     // Rent for QUEUE jobs (about 0.01 SOL each, all of it returned when they end).
     let payer = w.fx.ctx.payer.pubkey();
@@ -140,7 +141,11 @@ async fn protocol_cost_table() {
     let finalize =
         vsdk::finalize_job(provider.pubkey(), &w.mk, &job, client.pubkey(), provider.pubkey(), w.provider.token);
     let expire = jsdk::expire_job(client.pubkey(), &w.mk, &job, client.pubkey(), provider.pubkey(), w.client.token);
-    let challenge = vsdk::challenge_result(v0.pubkey(), w.verifiers[0].token, &w.mk, &job, 1, &[1, 2, 3, 0, 1]);
+    let challenge = vsdk::challenge_result(v0.pubkey(), w.verifiers[0].token, &w.mk, &job);
+    let keys = w.verifier_keys();
+    let pairs: Vec<(u32, Pubkey)> =
+        (0..cinder_verification::MAX_DRAW_PAIRS as u32).map(|i| (i % 4, keys[(i % 4) as usize])).collect();
+    let draw = vsdk::draw_quorum(v0.pubkey(), &w.mk, &job, &pairs);
     let vote = vsdk::commit_vote(v0.pubkey(), &job, [0; 32]);
     let parties = vsdk::DisputeParties {
         client: client.pubkey(),
@@ -185,6 +190,7 @@ async fn protocol_cost_table() {
                 ("claim", vec![claim], &provider),
                 ("submit", vec![submit], &provider),
                 ("challenge", vec![challenge], &v0),
+                ("draw (10 candidates)", vec![draw], &v0),
                 ("commit ×3", vec![vote.clone()], &v0),
                 ("reveal ×3", vec![vote], &v0),
                 ("resolve", vec![resolve], &v0),

@@ -5,7 +5,7 @@ use anchor_lang::{error::ErrorCode as Anchor, prelude::Pubkey};
 use cinder_sdk::staking::{self as sdk, InitPoolArgs, PoolKeys, SlashStakeArgs, UpdatePoolArgs};
 use cinder_staking::{
     PoolInitialized, PoolUpdated, ProviderStake, StakeDeposited, StakeLocked, StakePool, StakeSlashed, StakeUnlocked,
-    StakeWithdrawn, StakingError as E, UnstakeCancelled, UnstakeRequested,
+    StakeWithdrawn, StakingError as E, TreasuryWithdrawn, UnstakeCancelled, UnstakeRequested,
 };
 use cinder_test_caller::Which;
 use cinder_tests::{caller, one_event, ExtensionType, Fixture, TokenKind};
@@ -94,7 +94,11 @@ impl Setup {
             }
         }
         assert_eq!((p.total_active, p.total_pending, p.total_locked), (active, pending, locked));
-        assert_eq!(self.fx.balance(self.pool.vault).await, active + pending, "stake vault == active + pending");
+        assert_eq!(
+            self.fx.balance(self.pool.vault).await,
+            active + pending + p.treasury_accrued,
+            "stake vault == active + pending + treasury accrued"
+        );
         let vault = self.pool.vault;
         self.fx.assert_supply_conserved(self.mint, &[vault]).await;
     }
@@ -181,27 +185,35 @@ async fn lock_unlock_slash(token: TokenKind) {
     assert_eq!(one_event::<StakeUnlocked>(&logs).locked, 250);
     s.check_invariants().await;
 
-    // Slash 250 (the remaining lock), 40% to a challenger, the rest to the treasury.
+    // Slash 250 (the remaining lock), 40% to a challenger, the rest accrues to the treasury.
     let (_c, challenger_ta) = s.fx.funded_wallet(s.mint, 0).await;
-    let ix = caller::slash_stake(Which::Trusted, &s.pool, &owner, s.treasury, Some(challenger_ta), 250, 4_000);
+    let ix = caller::slash_stake(Which::Trusted, &s.pool, &owner, Some(challenger_ta), 250, 4_000);
     let logs = s.fx.send_ok(&[ix], &[]).await;
     let ev: StakeSlashed = one_event(&logs);
     assert_eq!((ev.requested, ev.slashed, ev.reward, ev.to_treasury), (250, 250, 100, 150));
     assert_eq!(ev.reward + ev.to_treasury, ev.slashed);
-    assert_eq!((s.fx.balance(challenger_ta).await, s.fx.balance(s.treasury).await), (100, 150));
+    assert_eq!((s.fx.balance(challenger_ta).await, s.fx.balance(s.treasury).await), (100, 0));
+    assert_eq!((ev.treasury_accrued, s.pool_state().await.treasury_accrued), (150, 150));
     let st = s.stake().await;
     assert_eq!((st.active, st.locked, st.total_slashed), (750, 0, 250));
     s.check_invariants().await;
 
     // Slashing more than there is saturates at active + pending.
     s.fx.send_ok(&[sdk::request_unstake(&s.pool, owner, 250)], &[&kp]).await;
-    let ix = caller::slash_stake(Which::Trusted, &s.pool, &owner, s.treasury, None, 10_000, 0);
+    let ix = caller::slash_stake(Which::Trusted, &s.pool, &owner, None, 10_000, 0);
     let ev: StakeSlashed = one_event(&s.fx.send_ok(&[ix], &[]).await);
     assert_eq!((ev.slashed, ev.reward, ev.to_treasury), (750, 0, 750));
-    assert_eq!(s.fx.balance(s.treasury).await, 900);
     let st = s.stake().await;
     assert_eq!((st.active, st.pending, st.locked, st.total_slashed), (0, 0, 0, 1_000));
-    assert_eq!(s.fx.balance(s.pool.vault).await, 0);
+    assert_eq!(s.fx.balance(s.pool.vault).await, 900, "the treasury's part waits in the vault");
+    s.check_invariants().await;
+    // The admin pays the accrued part out to the pool treasury.
+    let a = s.admin.insecure_clone();
+    let logs = s.fx.send_ok(&[sdk::withdraw_treasury(&s.pool, a.pubkey(), s.treasury)], &[&a]).await;
+    let ev: TreasuryWithdrawn = one_event(&logs);
+    assert_eq!((ev.treasury, ev.amount), (s.treasury, 900));
+    assert_eq!((s.fx.balance(s.treasury).await, s.fx.balance(s.pool.vault).await), (900, 0));
+    assert_eq!(s.pool_state().await.treasury_accrued, 0);
     s.check_invariants().await;
 }
 
@@ -272,6 +284,32 @@ async fn init_pool_rejects_risky_token_2022_mint() {
     let mut s = setup_uninit(TokenKind::Token2022, &[ExtensionType::PermanentDelegate]).await;
     let a = s.admin.insecure_clone();
     s.fx.send_err(&[sdk::init_pool(&s.pool, s.treasury, pool_args())], &[&a], E::UnsupportedMintExtension).await;
+}
+
+/// A mint with a close authority could be closed at zero supply and re-created at the same
+/// address with a permanent delegate; such mints are refused outright.
+#[tokio::test]
+async fn init_pool_rejects_a_mint_with_a_close_authority() {
+    let mut s = setup_uninit(TokenKind::Token2022, &[ExtensionType::MintCloseAuthority]).await;
+    let a = s.admin.insecure_clone();
+    s.fx.send_err(&[sdk::init_pool(&s.pool, s.treasury, pool_args())], &[&a], E::UnsupportedMintExtension).await;
+    assert!(!s.fx.exists(s.pool.pool).await);
+}
+
+/// The close-and-re-create attack, end to end as far as a chain allows: the pool's mint account is
+/// replaced by one carrying `PermanentDelegate` (what a re-created mint would be); the next deposit
+/// re-checks the policy and is refused, so nothing more enters a vault a delegate could drain.
+#[tokio::test]
+async fn deposit_stake_rejects_a_recreated_mint_with_a_permanent_delegate() {
+    let mut s = setup(TokenKind::Token2022).await;
+    s.deposit(1_000).await;
+    let evil = s.fx.create_mint(9, &[ExtensionType::PermanentDelegate]).await;
+    let data = s.fx.account_data(evil).await.expect("evil mint");
+    s.fx.set_raw_account(s.mint, anchor_spl::token_2022::ID, data);
+    let ix = sdk::deposit_stake(&s.pool, s.staker.pubkey(), s.staker_ta, 10);
+    let kp = s.staker.insecure_clone();
+    s.fx.send_err(&[ix], &[&kp], E::UnsupportedMintExtension).await;
+    assert_eq!(s.stake().await.active, 1_000);
 }
 
 #[tokio::test]
@@ -430,43 +468,76 @@ async fn slash_stake_rejects_untrusted_callers_including_the_admin() {
     let mut s = setup(TokenKind::Spl).await;
     s.deposit(1_000).await;
     let owner = s.staker.pubkey();
-    s.fx.send_err(
-        &[caller::slash_stake(Which::Rogue, &s.pool, &owner, s.treasury, None, 100, 0)],
-        &[],
-        E::UnauthorizedCaller,
-    )
-    .await;
+    s.fx.send_err(&[caller::slash_stake(Which::Rogue, &s.pool, &owner, None, 100, 0)], &[], E::UnauthorizedCaller)
+        .await;
     let a = s.admin.insecure_clone();
     let args = SlashStakeArgs { amount: 100, reward_bps: 0 };
-    s.fx.send_err(
-        &[sdk::slash_stake(&s.pool, a.pubkey(), owner, s.treasury, None, args)],
-        &[&a],
-        E::UnauthorizedCaller,
-    )
-    .await;
+    s.fx.send_err(&[sdk::slash_stake(&s.pool, a.pubkey(), owner, None, args)], &[&a], E::UnauthorizedCaller).await;
     assert_eq!(s.stake().await.active, 1_000);
 }
 
 #[tokio::test]
-async fn slash_stake_rejects_reward_above_cap_missing_recipient_and_wrong_treasury() {
+async fn slash_stake_rejects_reward_above_cap_and_missing_recipient() {
     let mut s = setup(TokenKind::Token2022).await;
     s.deposit(1_000).await;
     let owner = s.staker.pubkey();
     let (_c, c_ta) = s.fx.funded_wallet(s.mint, 0).await;
     s.fx.send_err(
-        &[caller::slash_stake(Which::Trusted, &s.pool, &owner, s.treasury, Some(c_ta), 100, 4_001)],
+        &[caller::slash_stake(
+            Which::Trusted,
+            &s.pool,
+            &owner,
+            Some(c_ta),
+            100,
+            cinder_staking::MAX_REWARD_BPS_CAP + 1,
+        )],
         &[],
         E::RewardBpsTooHigh,
     )
     .await;
     s.fx.send_err(
-        &[caller::slash_stake(Which::Trusted, &s.pool, &owner, s.treasury, None, 100, 1)],
+        &[caller::slash_stake(Which::Trusted, &s.pool, &owner, None, 100, 1)],
         &[],
         E::RewardRecipientRequired,
     )
     .await;
-    // The slash cannot be redirected to an attacker's account posing as the treasury.
-    s.fx.send_err(&[caller::slash_stake(Which::Trusted, &s.pool, &owner, c_ta, None, 100, 0)], &[], E::InvalidTreasury)
-        .await;
+    s.check_invariants().await;
+}
+
+#[tokio::test]
+async fn withdraw_treasury_rejects_a_stranger_a_wrong_treasury_and_an_empty_accrual() {
+    let mut s = setup(TokenKind::Spl).await;
+    s.deposit(1_000).await;
+    let owner = s.staker.pubkey();
+    let a = s.admin.insecure_clone();
+    s.fx.send_err(&[sdk::withdraw_treasury(&s.pool, a.pubkey(), s.treasury)], &[&a], E::NothingToWithdraw).await;
+    s.fx.send_ok(&[caller::slash_stake(Which::Trusted, &s.pool, &owner, None, 100, 0)], &[]).await;
+    let (mallory, m_ta) = s.fx.funded_wallet(s.mint, 0).await;
+    s.fx.send_err(&[sdk::withdraw_treasury(&s.pool, mallory.pubkey(), m_ta)], &[&mallory], E::Unauthorized).await;
+    // The payout cannot be redirected to an account posing as the treasury, even by the admin.
+    s.fx.send_err(&[sdk::withdraw_treasury(&s.pool, a.pubkey(), m_ta)], &[&a], E::InvalidTreasury).await;
+    assert_eq!((s.pool_state().await.treasury_accrued, s.fx.balance(m_ta).await), (100, 0));
+    s.check_invariants().await;
+}
+
+/// A pool admin lowering the reward cap, or closing and rotating the treasury, never makes a slash
+/// (and so a job's exit) fail: the cap binds only when market terms are set, and the treasury's
+/// part accrues in the vault.
+#[tokio::test]
+async fn slash_stake_succeeds_after_the_admin_lowers_the_cap_and_rotates_the_treasury() {
+    let mut s = setup(TokenKind::Token2022).await;
+    s.deposit(1_000).await;
+    let owner = s.staker.pubkey();
+    let a = s.admin.insecure_clone();
+    let new_treasury = s.fx.create_token_account(s.mint, a.pubkey()).await;
+    let args = UpdatePoolArgs { max_reward_bps: Some(0), ..Default::default() };
+    s.fx.send_ok(&[sdk::update_pool(&s.pool, a.pubkey(), Some(new_treasury), args)], &[&a]).await;
+    let (_c, c_ta) = s.fx.funded_wallet(s.mint, 0).await;
+    let ix = caller::slash_stake(Which::Trusted, &s.pool, &owner, Some(c_ta), 100, 4_000);
+    let ev: StakeSlashed = one_event(&s.fx.send_ok(&[ix], &[]).await);
+    assert_eq!((ev.slashed, ev.reward, ev.to_treasury), (100, 40, 60));
+    assert_eq!(s.fx.balance(c_ta).await, 40);
+    s.fx.send_ok(&[sdk::withdraw_treasury(&s.pool, a.pubkey(), new_treasury)], &[&a]).await;
+    assert_eq!(s.fx.balance(new_treasury).await, 60);
     s.check_invariants().await;
 }

@@ -260,8 +260,7 @@ async fn challenge_result_rejects_the_provider_itself() {
     // The provider is staked and registers as a verifier of the market: still not on its own job.
     let ix = vsdk::register_verifier(w.provider.key(), &w.mk, 4);
     w.fx.send_ok(&[ix], &[&w.provider.kp]).await;
-    let (slot, _) = w.recent_slot_hash().await;
-    let ix = vsdk::challenge_result(w.provider.key(), w.provider.token, &w.mk, &w.mk.job(id), slot, &[0, 1, 2]);
+    let ix = vsdk::challenge_result(w.provider.key(), w.provider.token, &w.mk, &w.mk.job(id));
     w.fx.watch(vsdk::dispute_pda(&w.mk.job(id)));
     w.fx.send_err(&[ix], &[&w.provider.kp], E::ProviderCannotChallenge).await;
 }
@@ -271,8 +270,7 @@ async fn challenge_result_rejects_an_unregistered_key() {
     let mut w = World::new(TokenKind::Spl, 4).await;
     let id = submitted_job(&mut w).await;
     let atk = attacker(&mut w).await;
-    let (slot, _) = w.recent_slot_hash().await;
-    let ix = vsdk::challenge_result(atk.kp.pubkey(), atk.token, &w.mk, &w.mk.job(id), slot, &[0, 1, 2]);
+    let ix = vsdk::challenge_result(atk.kp.pubkey(), atk.token, &w.mk, &w.mk.job(id));
     w.fx.watch(vsdk::dispute_pda(&w.mk.job(id)));
     w.fx.send_err(&[ix], &[&atk.kp], Anchor::AccountNotInitialized).await;
     w.check_invariants().await;
@@ -324,65 +322,172 @@ async fn challenge_result_rejects_a_second_concurrent_challenge() {
 }
 
 #[tokio::test]
-async fn challenge_result_rejects_a_stale_or_future_randomness_slot() {
-    let mut w = World::new(TokenKind::Spl, 4).await;
-    let id = submitted_job(&mut w).await;
-    w.fx.watch(vsdk::dispute_pda(&w.mk.job(id)));
-    let (slot, hash) = w.recent_slot_hash().await;
-    let picks = vsdk::draw_candidates(
-        &hash,
-        &w.mk.job(id),
-        &w.verifiers[0].kp.pubkey(),
-        &w.provider.key(),
-        &w.verifier_keys(),
-        3,
-    )
-    .unwrap();
-    let ch = w.verifiers[0].kp.pubkey();
-    let ix = vsdk::challenge_result(ch, w.verifiers[0].token, &w.mk, &w.mk.job(id), slot + 1_000, &picks);
-    w.fx.send_err(&[ix], &[&w.verifiers[0].kp], E::StaleRandomnessSlot).await;
-    // Move 40 slots on (same second): the named slot is now older than MAX_SLOT_AGE.
-    let clock: Clock = w.fx.ctx.banks_client.get_sysvar().await.unwrap();
-    w.fx.ctx.warp_to_slot(clock.slot + 40).unwrap();
-    let ix = vsdk::challenge_result(ch, w.verifiers[0].token, &w.mk, &w.mk.job(id), slot, &picks);
-    w.fx.send_err(&[ix], &[&w.verifiers[0].kp], E::StaleRandomnessSlot).await;
-    w.check_invariants().await;
-}
-
-#[tokio::test]
-async fn challenge_result_rejects_candidates_the_draw_did_not_pick() {
-    let mut w = World::new(TokenKind::Spl, 4).await;
-    let id = submitted_job(&mut w).await;
-    w.fx.watch(vsdk::dispute_pda(&w.mk.job(id)));
-    let (slot, hash) = w.recent_slot_hash().await;
-    let ch = w.verifiers[0].kp.pubkey();
-    let picks = vsdk::draw_candidates(&hash, &w.mk.job(id), &ch, &w.provider.key(), &w.verifier_keys(), 3).unwrap();
-    // The challenger names a friendlier verifier in place of the first draw.
-    let mut bad = picks.clone();
-    bad[0] = (picks[0] + 1) % 4;
-    let ix = vsdk::challenge_result(ch, w.verifiers[0].token, &w.mk, &w.mk.job(id), slot, &bad);
-    w.fx.send_err(&[ix], &[&w.verifiers[0].kp], E::InvalidQuorumCandidate).await;
-    // Another account type in a candidate's place.
-    let mut ix = vsdk::challenge_result(ch, w.verifiers[0].token, &w.mk, &w.mk.job(id), slot, &picks);
-    let first = vsdk::verifier_entry_pda(&w.mk.market, picks[0]);
-    replace_key(&mut ix, first, w.mk.market);
-    w.fx.send_err(&[ix], &[&w.verifiers[0].kp], E::InvalidQuorumCandidate).await;
-    // Too few candidates for a quorum.
-    let ix = vsdk::challenge_result(ch, w.verifiers[0].token, &w.mk, &w.mk.job(id), slot, &picks[..1]);
-    w.fx.send_err(&[ix], &[&w.verifiers[0].kp], E::NotEnoughVerifiers).await;
-    w.check_invariants().await;
-}
-
-#[tokio::test]
 async fn challenge_result_rejects_without_enough_verifiers() {
     // Quorum 3 needs 4 registered verifiers (the challenger never sits on its own quorum).
     let mut w = World::new(TokenKind::Spl, 3).await;
     let id = submitted_job(&mut w).await;
     w.fx.watch(vsdk::dispute_pda(&w.mk.job(id)));
-    let (slot, _) = w.recent_slot_hash().await;
-    let ch = w.verifiers[0].kp.pubkey();
-    let ix = vsdk::challenge_result(ch, w.verifiers[0].token, &w.mk, &w.mk.job(id), slot, &[0, 1, 2]);
+    let ix = w.challenge_ix(id, 0).await;
     w.fx.send_err(&[ix], &[&w.verifiers[0].kp], E::NotEnoughVerifiers).await;
+    w.check_invariants().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// draw_quorum
+
+/// The quorum depends on randomness produced after the challenge landed: the draw slot is later
+/// than the challenge's slot, its hash was not in SlotHashes when the challenge executed, a draw
+/// before it exists is refused, and the members are exactly those the later hash selects.
+#[tokio::test]
+async fn draw_quorum_uses_randomness_produced_after_the_challenge_landed() {
+    let mut w = World::new(TokenKind::Spl, 6).await;
+    let id = submitted_job(&mut w).await;
+    w.challenge_only(id, 0).await;
+    let d = w.dispute(id).await.unwrap();
+    let clock: Clock = w.fx.ctx.banks_client.get_sysvar().await.unwrap();
+    assert_eq!(d.draw_slot, clock.slot + cinder_verification::DRAW_DELAY_SLOTS);
+    let data = w.fx.account_data(vsdk::SLOT_HASHES_SYSVAR).await.unwrap();
+    assert_eq!(vsdk::draw_slot_hash(&data, d.draw_slot), vsdk::DrawRandomness::NotReady, "unknown at challenge time");
+    assert_eq!(d.member_count, 0);
+    // Voting cannot start, and drawing too early is refused.
+    let m = w.verifiers[1].key();
+    let ix = commit_ix(&w, id, &m, VOTE_RESULT_WRONG);
+    w.fx.send_err(&[ix], &[&w.verifiers[1].kp], E::QuorumNotDrawn).await;
+    let caller = w.fx.ctx.payer.pubkey();
+    let early = vsdk::draw_quorum(caller, &w.mk, &w.mk.job(id), &[]);
+    w.fx.send_err(&[early], &[], E::RandomnessNotReady).await;
+    // Once the slot exists: the seed is the later slot's hash, and the members follow from it.
+    w.draw(id).await;
+    let d = w.dispute(id).await.unwrap();
+    let data = w.fx.account_data(vsdk::SLOT_HASHES_SYSVAR).await.unwrap();
+    let vsdk::DrawRandomness::Ready { slot, hash } = vsdk::draw_slot_hash(&data, d.draw_slot) else { panic!() };
+    assert!(slot > clock.slot, "a slot produced after the challenge's");
+    assert_eq!(d.seed, vsdk::selection_seed(&hash, &w.mk.job(id), &w.verifiers[0].key()));
+    // Replay: every verifier holds the same free stake, so the draw accepts by ticket alone.
+    let keys = w.verifier_keys();
+    let cap = vsdk::weight_cap(d.min_stake);
+    let free = w.stake_of(&keys[1]).await.active; // members' locks are taken from the same stake
+    let mut expect = vec![];
+    let mut step = 0;
+    while expect.len() < 3 {
+        let (i, ticket) = vsdk::draw_step_pick(&d.seed, step, 6, cap);
+        let v = keys[i as usize];
+        if v != keys[0] && !expect.contains(&v) && ticket < vsdk::draw_weight(free, d.min_stake, cap) {
+            expect.push(v);
+        }
+        step += 1;
+    }
+    assert_eq!(members(&mut w, id).await, expect);
+    assert_eq!(d.draw_step, step);
+    assert!(d.commit_end > 0 && d.reveal_end == d.commit_end + market_params().voting_period_secs);
+    w.check_invariants().await;
+}
+
+/// A verifier below the minimum free stake (it unstaked after registering) is never drawn, and a
+/// drawn member's vote penalty is locked, so it cannot leave with it before `settle_vote`.
+#[tokio::test]
+async fn draw_quorum_never_draws_a_below_minimum_verifier_and_locks_each_members_penalty() {
+    let mut w = World::new(TokenKind::Spl, 6).await;
+    let id = submitted_job(&mut w).await;
+    // Verifiers 1 and 2 withdraw (request) all their stake after registering.
+    for v in [1, 2] {
+        let k = w.verifiers[v].key();
+        let active = w.stake_of(&k).await.active;
+        let kp = w.verifiers[v].kp.insecure_clone();
+        w.fx.send_ok(&[ssdk::request_unstake(&w.pool, k, active)], &[&kp]).await;
+    }
+    w.challenge(id, 0).await;
+    let ms = members(&mut w, id).await;
+    assert_eq!(ms.len(), 3);
+    for v in [1, 2] {
+        assert!(!ms.contains(&w.verifiers[v].key()), "below-minimum verifier {v} drawn");
+    }
+    for m in &ms {
+        let st = w.stake_of(m).await;
+        assert_eq!(st.locked, PENALTY, "the vote penalty is locked at the draw");
+        let kp = w.verifier_by_key(m).kp.insecure_clone();
+        let ix = ssdk::request_unstake(&w.pool, *m, st.active);
+        w.fx.send_err(&[ix], &[&kp], StakingError::InsufficientFreeStake).await;
+    }
+    w.check_invariants().await;
+}
+
+#[tokio::test]
+async fn draw_quorum_rejects_candidates_the_draw_did_not_pick() {
+    let mut w = World::new(TokenKind::Spl, 6).await;
+    let id = submitted_job(&mut w).await;
+    w.challenge_only(id, 0).await;
+    w.pass_draw_slot(id).await;
+    let caller = w.fx.ctx.payer.pubkey();
+    let job = w.mk.job(id);
+    w.fx.send_ok(&[vsdk::draw_quorum(caller, &w.mk, &job, &[])], &[]).await;
+    let d = w.dispute(id).await.unwrap();
+    w.fx.watch(vsdk::dispute_pda(&job));
+    let keys = w.verifier_keys();
+    let idx = vsdk::next_draw_indices(&d, 3);
+    // The caller names a friendlier verifier in place of the first step's.
+    let other = (idx[0] + 1) % 6;
+    let ix = vsdk::draw_quorum(caller, &w.mk, &job, &[(other, keys[other as usize])]);
+    w.fx.send_err(&[ix], &[], E::InvalidQuorumCandidate).await;
+    // The right entry with another verifier's stake account.
+    let mut ix = vsdk::draw_quorum(caller, &w.mk, &job, &[(idx[0], keys[idx[0] as usize])]);
+    let last = ix.accounts.len() - 1;
+    ix.accounts[last].pubkey = w.mk.stake(&keys[other as usize]);
+    w.fx.send_err(&[ix], &[], E::InvalidQuorumCandidate).await;
+    // Another account type in an entry's place.
+    let mut ix = vsdk::draw_quorum(caller, &w.mk, &job, &[(idx[0], keys[idx[0] as usize])]);
+    ix.accounts[last - 1].pubkey = w.mk.market;
+    w.fx.send_err(&[ix], &[], E::InvalidQuorumCandidate).await;
+    // An odd number of candidate accounts, or more pairs than MAX_DRAW_PAIRS.
+    let mut ix = vsdk::draw_quorum(caller, &w.mk, &job, &[(idx[0], keys[idx[0] as usize])]);
+    ix.accounts.pop();
+    w.fx.send_err(&[ix], &[], E::InvalidDrawCandidates).await;
+    let n = cinder_verification::MAX_DRAW_PAIRS as usize + 1;
+    let pairs: Vec<(u32, Pubkey)> = vsdk::next_draw_indices(&d, n).into_iter().map(|i| (i, keys[i as usize])).collect();
+    let mut pairs11 = pairs.clone();
+    pairs11.push(pairs[0]);
+    let ix = vsdk::draw_quorum(caller, &w.mk, &job, &pairs11);
+    w.fx.send_err(&[ix], &[], E::InvalidDrawCandidates).await;
+    assert_eq!(w.dispute(id).await.unwrap().member_count, 0);
+    w.check_invariants().await;
+}
+
+#[tokio::test]
+async fn draw_quorum_rejects_a_complete_quorum_and_a_resolved_dispute() {
+    let mut w = World::new(TokenKind::Spl, 4).await;
+    let id = disputed_job(&mut w).await;
+    let caller = w.fx.ctx.payer.pubkey();
+    let ix = vsdk::draw_quorum(caller, &w.mk, &w.mk.job(id), &[]);
+    w.fx.send_err(&[ix], &[], E::QuorumAlreadyDrawn).await;
+    w.check_invariants().await;
+}
+
+/// With too few eligible verifiers the draw cannot complete: after the draw deadline the dispute
+/// resolves as NoQuorum (result stands, bond back), nobody drawn so far is penalised, and their
+/// locks are released.
+#[tokio::test]
+async fn an_incomplete_draw_resolves_as_no_quorum_after_its_deadline_without_penalties() {
+    let mut w = World::new(TokenKind::Spl, 4).await;
+    let id = submitted_job(&mut w).await;
+    // Verifier 3 unstakes: only 2 of the 3 others are eligible.
+    let k = w.verifiers[3].key();
+    let active = w.stake_of(&k).await.active;
+    let kp = w.verifiers[3].kp.insecure_clone();
+    w.fx.send_ok(&[ssdk::request_unstake(&w.pool, k, active)], &[&kp]).await;
+    w.challenge(id, 0).await;
+    let d = w.dispute(id).await.unwrap();
+    assert_eq!(d.member_count, 2, "the draw stopped after its step limit with 2 of 3 seats");
+    w.fx.send_err(&[w.resolve_ix(id, 0)], &[], E::DrawNotOver).await;
+    w.fx.warp_to_timestamp(d.draw_deadline + 1).await;
+    let ch_before = w.fx.balance(w.verifiers[0].token).await;
+    let logs = w.fx.send_ok(&[w.resolve_ix(id, 0)], &[]).await;
+    assert_eq!(one_event::<DisputeResolved>(&logs).outcome, DisputeOutcome::NoQuorum);
+    assert_eq!(w.fx.balance(w.verifiers[0].token).await, ch_before + BOND);
+    for logs in w.settle_all_votes(id, 0).await {
+        let ev: VoteSettled = one_event(&logs);
+        assert!(!ev.penalised && ev.penalty == 0);
+    }
+    assert!(w.dispute(id).await.is_none());
     w.check_invariants().await;
 }
 
@@ -589,19 +694,21 @@ async fn resolve_dispute_without_reveals_is_no_quorum_and_locks_nothing() {
     w.check_invariants().await;
 
     let ms = members(&mut w, id).await;
-    // Anyone may settle a vote, but the penalty goes to the pool's treasury only.
-    let atk = attacker(&mut w).await;
-    let mut ix = w.settle_vote_ix(id, &ms[0], 0);
-    replace_key(&mut ix, w.treasury.token, atk.token);
-    w.fx.send_err(&[ix], &[], StakingError::InvalidTreasury).await;
+    // Anyone may settle a vote; the penalty accrues to the pool's treasury only (no account to
+    // redirect it to is even passed).
     for (i, m) in ms.iter().enumerate() {
-        let active = w.stake_of(m).await.active;
-        let treasury = w.fx.balance(w.treasury.token).await;
+        let (active, locked) = {
+            let st = w.stake_of(m).await;
+            (st.active, st.locked)
+        };
+        let accrued = w.fx.anchor_account::<cinder_staking::StakePool>(w.pool.pool).await.treasury_accrued;
         let ix = w.settle_vote_ix(id, m, 0);
         let ev: VoteSettled = one_event(&w.fx.send_ok(&[ix], &[]).await);
         assert_eq!((ev.penalised, ev.penalty, ev.dispute_closed), (true, PENALTY, i == ms.len() - 1));
-        assert_eq!(w.stake_of(m).await.active, active - PENALTY);
-        assert_eq!(w.fx.balance(w.treasury.token).await, treasury + PENALTY);
+        let st = w.stake_of(m).await;
+        assert_eq!((st.active, st.locked), (active - PENALTY, locked - PENALTY), "the vote's own lock paid it");
+        let pool: cinder_staking::StakePool = w.fx.anchor_account(w.pool.pool).await;
+        assert_eq!(pool.treasury_accrued, accrued + PENALTY);
         w.check_invariants().await;
     }
     assert!(w.dispute(id).await.is_none());
@@ -618,6 +725,7 @@ async fn settle_vote_penalises_the_losing_side_and_non_revealers_exactly_once() 
     let mut w = World::new(TokenKind::Spl, 6).await;
     let p = MarketParams { quorum: 5, ..market_params() };
     w.fx.send_ok(&[jsdk::update_market(w.admin.pubkey(), &w.mk, p)], &[&w.admin]).await;
+    w.refresh_terms().await;
     let id = disputed_job(&mut w).await;
     let ms = members(&mut w, id).await;
     assert_eq!(ms.len(), 5);
@@ -643,14 +751,19 @@ async fn settle_vote_penalises_the_losing_side_and_non_revealers_exactly_once() 
 
     let mut penalties = 0;
     for (i, m) in ms.iter().enumerate() {
-        let active = w.stake_of(m).await.active;
-        let treasury = w.fx.balance(w.treasury.token).await;
+        let (active, locked) = {
+            let st = w.stake_of(m).await;
+            (st.active, st.locked)
+        };
+        let accrued = w.fx.anchor_account::<cinder_staking::StakePool>(w.pool.pool).await.treasury_accrued;
         let ix = w.settle_vote_ix(id, m, 0);
         let ev: VoteSettled = one_event(&w.fx.send_ok(std::slice::from_ref(&ix), &[]).await);
         let expect = if i >= 3 { PENALTY } else { 0 };
         assert_eq!((ev.voter, ev.penalised, ev.penalty), (*m, i >= 3, expect), "member {i}");
-        assert_eq!(w.stake_of(m).await.active, active - expect);
-        assert_eq!(w.fx.balance(w.treasury.token).await, treasury + expect);
+        let st = w.stake_of(m).await;
+        assert_eq!((st.active, st.locked), (active - expect, locked - PENALTY), "lock released either way");
+        let pool: cinder_staking::StakePool = w.fx.anchor_account(w.pool.pool).await;
+        assert_eq!(pool.treasury_accrued, accrued + expect);
         penalties += expect;
         if i < ms.len() - 1 {
             w.fx.send_err(&[ix], &[], E::AlreadySettled).await;
@@ -679,19 +792,6 @@ async fn finalize_job_rejects_a_fake_jobs_program() {
     w.check_invariants().await;
 }
 
-#[tokio::test]
-async fn challenge_result_rejects_more_candidates_than_quorum_plus_extra() {
-    let mut w = World::new(TokenKind::Spl, 6).await;
-    let id = submitted_job(&mut w).await;
-    w.fx.watch(vsdk::dispute_pda(&w.mk.job(id)));
-    let (slot, _) = w.recent_slot_hash().await;
-    let ch = w.verifiers[0].kp.pubkey();
-    // quorum 3 + MAX_EXTRA_CANDIDATES 2 = 5 at most.
-    let ix = vsdk::challenge_result(ch, w.verifiers[0].token, &w.mk, &w.mk.job(id), slot, &[0, 1, 2, 3, 4, 5]);
-    w.fx.send_err(&[ix], &[&w.verifiers[0].kp], E::InvalidQuorumCandidate).await;
-    w.check_invariants().await;
-}
-
 /// The right account type with the wrong parent: a submitted job of another market challenged
 /// through this market (whose verifier set and bond would then apply).
 #[tokio::test]
@@ -706,9 +806,8 @@ async fn challenge_result_rejects_a_job_of_another_market() {
     );
     w.fx.send_ok(&[ix], &[&w.provider.kp]).await;
     w.fx.watch(vsdk::dispute_pda(&mk2.job(0)));
-    let (slot, _) = w.recent_slot_hash().await;
     let ch = w.verifiers[0].kp.pubkey();
-    let ix = vsdk::challenge_result(ch, w.verifiers[0].token, &w.mk, &mk2.job(0), slot, &[0, 1, 2]);
+    let ix = vsdk::challenge_result(ch, w.verifiers[0].token, &w.mk, &mk2.job(0));
     w.fx.send_err(&[ix], &[&w.verifiers[0].kp], Anchor::ConstraintHasOne).await;
     assert_eq!(w.fx.anchor_account::<jsdk::Job>(mk2.job(0)).await.status, JobStatus::Submitted);
 }

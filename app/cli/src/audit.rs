@@ -1,17 +1,21 @@
 //! The conservation audit: what the protocol owes, per mint, against what its vaults hold.
 //!
 //! Checks (each failure is a finding):
-//! * every live job: escrow vault balance == escrow balance (`deposited − released − refunded`)
-//!   == `job.payment`;
+//! * every live job: escrow vault balance ≥ escrow balance (`deposited − released − refunded`)
+//!   == `job.payment` (anything above is a stray sent straight to the vault: counted as `stray`,
+//!   not a finding; the job's exit pays it out);
 //! * every challenged job: its bond escrow holds exactly the bond (the dispute's, else the
 //!   market's `challenge_bond`), vault == escrow balance;
 //! * every closed (terminal) job: no job escrow, vault or bond escrow left behind;
-//! * every pool: vault balance == `total_active + total_pending` == Σ over the discovered
-//!   stakers of `active + pending`, and Σ locked == `total_locked`;
+//! * every pool: vault balance ≥ `total_active + total_pending + treasury_accrued`, with
+//!   `total_active + total_pending` == Σ over the discovered stakers of `active + pending`, and
+//!   Σ locked == `total_locked`;
 //! * every stake: `locked` == Σ collateral of its owner's claimed / submitted / challenged jobs
-//!   in markets of that pool, and `locked ≤ active`.
+//!   in markets of that pool + Σ vote penalties it holds locked as an unsettled quorum member,
+//!   and `locked ≤ active`.
 //!
-//! Per mint, `owed` sums the escrow balances and the pools' `total_active + total_pending`;
+//! Per mint, `owed` sums the escrow balances and the pools' `total_active + total_pending +
+//! treasury_accrued`;
 //! `held` sums the token balances of the corresponding vaults.
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,6 +36,9 @@ pub struct MintAudit {
     pub owed: u64,
     /// What their vaults hold.
     pub held: u64,
+    /// Tokens sent straight into vaults, beyond what is owed (they go to the party a job's exit
+    /// pays; they are not a shortfall).
+    pub stray: u64,
     /// No finding concerns this mint.
     pub ok: bool,
 }
@@ -52,6 +59,7 @@ pub struct AuditReport {
 struct Tally {
     owed: u128,
     held: u128,
+    stray: u128,
     findings: Vec<String>,
 }
 
@@ -82,8 +90,10 @@ async fn check_escrow(
     };
     t.owed += balance as u128;
     t.held += held as u128;
-    if held != balance {
+    if held < balance {
         t.findings.push(format!("{what}: vault {vault} holds {held} but escrow {escrow} balance is {balance}"));
+    } else {
+        t.stray += (held - balance) as u128;
     }
     if balance != expected {
         t.findings.push(format!("{what}: escrow {escrow} balance is {balance}, expected {expected}"));
@@ -106,7 +116,8 @@ pub async fn audit(chain: &dyn Chain) -> anyhow::Result<AuditReport> {
     let pools = pools(chain).await?;
     let markets = crate::markets(chain).await?;
     let stakers = stakers(chain).await?;
-    // (pool, provider) → Σ collateral of its live claimed jobs.
+    // (pool, staker) → Σ collateral of its live claimed jobs + Σ vote penalties it has locked as
+    // a member of an open dispute whose vote is not settled yet.
     let mut expected_locked: BTreeMap<(Pubkey, Pubkey), u64> = BTreeMap::new();
     let mut live_jobs = 0;
 
@@ -115,6 +126,14 @@ pub async fn audit(chain: &dyn Chain) -> anyhow::Result<AuditReport> {
         let t = per_mint.entry(market.mint).or_default();
         for slot in &slots {
             let what = format!("market {mkey} job {} ({})", slot.id, slot.key);
+            let dispute = fetch::<Dispute>(chain, &cinder_sdk::verification::dispute_pda(&slot.key)).await?;
+            if let Some(d) = &dispute {
+                for (i, m) in d.members[..d.member_count as usize].iter().enumerate() {
+                    if d.settled_mask & (1 << i) == 0 {
+                        *expected_locked.entry((market.pool, *m)).or_default() += d.vote_penalty;
+                    }
+                }
+            }
             let escrow = cinder_jobs::job_escrow(&slot.key);
             let bond = cinder_verification::bond_escrow(&slot.key);
             match &slot.job {
@@ -136,8 +155,7 @@ pub async fn audit(chain: &dyn Chain) -> anyhow::Result<AuditReport> {
                     live_jobs += 1;
                     check_escrow(chain, t, &what, &escrow, job.payment).await?;
                     if job.status == JobStatus::Challenged {
-                        let dispute = cinder_sdk::verification::dispute_pda(&slot.key);
-                        let bond_amount = match fetch::<Dispute>(chain, &dispute).await? {
+                        let bond_amount = match &dispute {
                             Some(d) => d.bond,
                             None => market.params.challenge_bond,
                         };
@@ -157,16 +175,21 @@ pub async fn audit(chain: &dyn Chain) -> anyhow::Result<AuditReport> {
     for (pkey, pool) in &pools {
         let t = per_mint.entry(pool.mint).or_default();
         let what = format!("pool {pkey}");
-        let owed = pool.total_active as u128 + pool.total_pending as u128;
+        let staked = pool.total_active as u128 + pool.total_pending as u128;
+        let owed = staked + pool.treasury_accrued as u128;
         let held = account(chain, &pool.vault).await?.and_then(|a| token_amount(&a.data)).unwrap_or_else(|| {
             t.findings.push(format!("{what}: vault {} is missing", pool.vault));
             0
         });
         t.owed += owed;
         t.held += held as u128;
-        if held as u128 != owed {
-            t.findings
-                .push(format!("{what}: vault {} holds {held} but total_active + total_pending = {owed}", pool.vault));
+        if (held as u128) < owed {
+            t.findings.push(format!(
+                "{what}: vault {} holds {held} but total_active + total_pending + treasury_accrued = {owed}",
+                pool.vault
+            ));
+        } else {
+            t.stray += held as u128 - owed;
         }
         let owners: BTreeSet<Pubkey> = stakers.iter().filter(|(p, _)| p == pkey).map(|(_, o)| *o).collect();
         let (mut sum, mut locked_sum) = (0u128, 0u128);
@@ -179,7 +202,7 @@ pub async fn audit(chain: &dyn Chain) -> anyhow::Result<AuditReport> {
             let want = expected_locked.remove(&(*pkey, owner)).unwrap_or(0);
             if s.locked != want {
                 t.findings.push(format!(
-                    "{what}: stake of {owner} has {} locked but its live claimed jobs' collateral is {want}",
+                    "{what}: stake of {owner} has {} locked but its live jobs' collateral and vote locks are {want}",
                     s.locked
                 ));
             }
@@ -187,8 +210,9 @@ pub async fn audit(chain: &dyn Chain) -> anyhow::Result<AuditReport> {
                 t.findings.push(format!("{what}: stake of {owner} has locked {} > active {}", s.locked, s.active));
             }
         }
-        if sum != owed {
-            t.findings.push(format!("{what}: stakers' active + pending sum to {sum} but the pool's totals say {owed}"));
+        if sum != staked {
+            t.findings
+                .push(format!("{what}: stakers' active + pending sum to {sum} but the pool's totals say {staked}"));
         }
         if locked_sum != pool.total_locked as u128 {
             t.findings.push(format!(
@@ -212,7 +236,7 @@ pub async fn audit(chain: &dyn Chain) -> anyhow::Result<AuditReport> {
         }
         let ok = t.findings.is_empty() && t.owed == t.held;
         findings.extend(t.findings);
-        mints.push(MintAudit { mint, owed: clamp(t.owed), held: clamp(t.held), ok });
+        mints.push(MintAudit { mint, owed: clamp(t.owed), held: clamp(t.held), stray: clamp(t.stray), ok });
     }
     let ok = findings.is_empty();
     Ok(AuditReport { mints, findings, ok, markets: markets.len(), pools: pools.len(), live_jobs, stakes })

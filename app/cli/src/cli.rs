@@ -515,12 +515,18 @@ async fn job(c: &JobCmd, ctx: &Ctx, chain: &dyn Chain) -> anyhow::Result<Output>
             }
             let client_token =
                 token_account_or_ata(chain, *token_account, &me.pubkey(), &k.mint, &k.token_program).await?;
+            // The client agrees to the terms it just read; if the market or the protocol fee
+            // changes before the post lands, the program refuses it (MarketTermsChanged).
+            let config: jsdk::ProtocolConfig = cinder_sdk::fetch(chain, &jsdk::config_pda())
+                .await?
+                .context("the protocol config does not exist on this cluster")?;
             let args = jsdk::PostJobArgs {
                 payment,
                 input_hash,
                 input_uri: input_uri.clone(),
                 params: inference.params(),
                 designated: *provider,
+                expected_terms: jsdk::terms_hash(&m, &config),
             };
             // The job id is the market's counter: if someone else posts first, read it again.
             let mut attempt = 0;
@@ -529,6 +535,12 @@ async fn job(c: &JobCmd, ctx: &Ctx, chain: &dyn Chain) -> anyhow::Result<Output>
                     if attempt == 0 { m.next_job_id } else { crate::fetch_market(chain, market).await?.next_job_id };
                 match chain.send(&[jsdk::post_job(me.pubkey(), client_token, &k, next, args.clone())], &me, &[]).await {
                     Ok(r) => break (next, r),
+                    Err(e)
+                        if e.program_error_code()
+                            == Some(cinder_sdk::errors::code_of(cinder_jobs::JobsError::MarketTermsChanged)) =>
+                    {
+                        bail!("{e}\nthe market's terms changed since they were read: check them with `cinder list markets` and post again");
+                    }
                     Err(e) if attempt < 2 && e.program_error_code().is_some() => {
                         attempt += 1;
                         tracing::debug!(error = %e, "post_job failed, retrying with a fresh job id");

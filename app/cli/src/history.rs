@@ -112,7 +112,8 @@ pub fn decode_event(raw: &[u8]) -> Option<(&'static str, Value)> {
         "EscrowRefunded" => e::EscrowRefunded { escrow, controller, depositor_token, amount, timestamp },
         "EscrowClosed" => e::EscrowClosed { escrow, rent_payer, rent_returned, stray_swept, timestamp },
         "VerifierRegistered" => v::VerifierRegistered { market, verifier, index },
-        "DisputeOpened" => v::DisputeOpened { dispute, job, challenger, provider, bond, members, randomness_slot, commit_end, reveal_end },
+        "DisputeOpened" => v::DisputeOpened { dispute, job, challenger, provider, bond, quorum, draw_slot, draw_deadline },
+        "QuorumDrawn" => v::QuorumDrawn { dispute, randomness_slot, retargeted, new_members, member_count, draw_step, commit_end, reveal_end },
         "VoteCommitted" => v::VoteCommitted { dispute, voter },
         "VoteRevealed" => v::VoteRevealed { dispute, voter, vote },
         "DisputeResolved" => v::DisputeResolved { dispute, job, outcome, votes_correct, votes_wrong, bond_to_provider, bond_fee, bond_refunded },
@@ -124,7 +125,9 @@ pub fn decode_event(raw: &[u8]) -> Option<(&'static str, Value)> {
         "StakeWithdrawn" => s::StakeWithdrawn { pool, stake, owner, amount },
         "StakeLocked" => s::StakeLocked { pool, stake, authority, amount, locked },
         "StakeUnlocked" => s::StakeUnlocked { pool, stake, authority, amount, locked },
-        "StakeSlashed" => s::StakeSlashed { pool, stake, authority, requested, slashed, reward, reward_recipient, to_treasury, treasury },
+        "StakeSlashed" => s::StakeSlashed { pool, stake, authority, requested, slashed, reward, reward_recipient, to_treasury, treasury_accrued },
+        "TreasuryWithdrawn" => s::TreasuryWithdrawn { pool, treasury, amount },
+        "QueueAdvanced" => j::QueueAdvanced { market, caller, from, to, timestamp },
     )
 }
 

@@ -78,6 +78,7 @@ impl World {
             input_uri: "cas://00".into(),
             params: InferenceParams { max_tokens: 8, ..Default::default() },
             designated: None,
+            expected_terms: cinder_sdk::market_terms(&self.chain, &self.d.market.market).await.unwrap().unwrap(),
         };
         let ix = jsdk::post_job(self.client.key(), self.client.token, &self.d.market, job_id, args);
         self.chain.send(&[ix], &self.client.keypair, &[]).await.expect("post_job");
@@ -91,7 +92,7 @@ impl World {
 }
 
 #[tokio::test]
-async fn audit_passes_on_a_healthy_deployment_and_fails_after_a_stray_transfer() {
+async fn audit_passes_on_a_healthy_deployment_counts_strays_and_fails_on_a_shortfall() {
     let w = world().await;
     let job0 = w.post(0, 1_500).await;
     let job1 = w.post(1, 1_000).await;
@@ -108,7 +109,7 @@ async fn audit_passes_on_a_healthy_deployment_and_fails_after_a_stray_transfer()
     let _ = job0;
 
     // A real transfer straight into job 1's escrow vault: the vault now holds more than the
-    // escrow accounts for.
+    // escrow accounts for. That is a stray (it goes with the job's payout), not a shortfall.
     let vault = cinder_sdk::escrow::vault_pda(&cinder_jobs::job_escrow(&job1));
     let ix = spl_token_2022::instruction::transfer_checked(
         &anchor_spl::token::ID,
@@ -122,13 +123,19 @@ async fn audit_passes_on_a_healthy_deployment_and_fails_after_a_stray_transfer()
     )
     .unwrap();
     w.chain.send(&[ix], &w.client.keypair, &[]).await.expect("stray transfer");
+    let r = audit(&w.chain).await.unwrap();
+    assert!(r.ok, "findings: {:?}", r.findings);
+    assert_eq!((r.mints[0].held, r.mints[0].stray), (r.mints[0].owed + 7, 7));
 
+    // Forged state (no real node allows it): the vault holds less than the escrow owes.
+    let mut data = w.chain.get_account(&vault).await.unwrap().unwrap().data;
+    data[64..72].copy_from_slice(&900u64.to_le_bytes());
+    w.chain.overwrite_account_data(&vault, data).await.unwrap();
     let r = audit(&w.chain).await.unwrap();
     assert!(!r.ok);
     assert!(!r.mints[0].ok);
-    assert_eq!(r.mints[0].held, r.mints[0].owed + 7);
     assert!(
-        r.findings.iter().any(|f| f.contains(&vault.to_string()) && f.contains("holds 1007")),
+        r.findings.iter().any(|f| f.contains(&vault.to_string()) && f.contains("holds 900")),
         "findings: {:?}",
         r.findings
     );
@@ -312,7 +319,7 @@ fn solana_config_loader() {
 async fn migrations_are_idempotent_and_report_drift() {
     let chain = LocalChain::start().await;
     let faucet = chain.faucet();
-    let admin = Keypair::new();
+    let admin = cinder_sdk::bootstrap::local_upgrade_authority();
     transfer_sol(&chain, &faucet, &admin.pubkey(), 10_000_000_000).await.unwrap();
     let tp = anchor_spl::token::ID;
     let mint = create_mint(&chain, &admin, &admin.pubkey(), 6, &tp).await.unwrap();
@@ -483,15 +490,24 @@ async fn audit_and_history_follow_a_challenged_job() {
     let ix = cinder_sdk::verification::submit_result(w.provider.key(), job, args);
     w.chain.send(&[ix], &w.provider.keypair, &[]).await.expect("submit_result");
 
-    // Verifier 0 challenges; the draw must name verifier 1.
-    let data =
-        w.chain.get_account(&cinder_sdk::verification::SLOT_HASHES_SYSVAR).await.unwrap().expect("SlotHashes").data;
-    let (slot, hash) = cinder_sdk::verification::newest_slot_hash(&data).unwrap();
+    // Verifier 0 challenges; the draw (from a later slot) can only name verifier 1.
     let keys: Vec<Pubkey> = verifiers.iter().map(|v| v.key()).collect();
-    let picks = cinder_sdk::verification::draw_candidates(&hash, &job, &keys[0], &w.provider.key(), &keys, 1)
-        .expect("enough verifiers");
-    let ix = cinder_sdk::verification::challenge_result(keys[0], verifiers[0].token, &w.d.market, &job, slot, &picks);
+    let ix = cinder_sdk::verification::challenge_result(keys[0], verifiers[0].token, &w.d.market, &job);
     w.chain.send(&[ix], &verifiers[0].keypair, &[]).await.expect("challenge_result");
+    w.chain.advance_slots(cinder_sdk::verification::DRAW_DELAY_SLOTS + 1).await.unwrap();
+    let vsdk_draw = |pairs: &[(u32, Pubkey)]| cinder_sdk::verification::draw_quorum(keys[1], &w.d.market, &job, pairs);
+    w.chain.send(&[vsdk_draw(&[])], &verifiers[1].keypair, &[]).await.expect("draw_quorum (seed)");
+    for _ in 0..20 {
+        let d: cinder_sdk::verification::Dispute =
+            cinder_sdk::fetch(&w.chain, &cinder_sdk::verification::dispute_pda(&job)).await.unwrap().unwrap();
+        if d.member_count == d.quorum {
+            assert_eq!(d.members[0], keys[1]);
+            break;
+        }
+        let idx = cinder_sdk::verification::next_draw_indices(&d, 10);
+        let pairs: Vec<(u32, Pubkey)> = idx.iter().map(|i| (*i, keys[*i as usize])).collect();
+        w.chain.send(&[vsdk_draw(&pairs)], &verifiers[1].keypair, &[]).await.expect("draw_quorum");
+    }
 
     let r = audit(&w.chain).await.unwrap();
     assert!(r.ok, "findings: {:?}", r.findings);
@@ -564,7 +580,7 @@ async fn admin_stake_provider_and_verifier_commands() {
     let chain = LocalChain::start().await;
     let faucet = chain.faucet();
     let dir = tempfile::tempdir().unwrap();
-    let admin = Keypair::new();
+    let admin = cinder_sdk::bootstrap::local_upgrade_authority();
     transfer_sol(&chain, &faucet, &admin.pubkey(), 10_000_000_000).await.unwrap();
     let admin_path = dir.path().join("admin.json");
     config::write_keypair(&admin_path, &admin).unwrap();

@@ -152,10 +152,18 @@ impl Participant {
     }
 }
 
-/// Deploys everything from a funded `faucet` (the admin is a fresh key it funds; the admin is also
-/// the mint authority so the demo can mint test tokens).
+/// The upgrade authority local chains (the in-process bank, the local cluster) record for the jobs
+/// program: a fixed, publicly known key, for local use only. On a real cluster the deployer's key
+/// is the upgrade authority and the only key that can create the protocol config.
+pub fn local_upgrade_authority() -> Keypair {
+    Keypair::new_from_array(*b"cinder-local-upgrade-authority!!")
+}
+
+/// Deploys everything on a local chain from a funded `faucet`. The admin is
+/// [`local_upgrade_authority`] (the only key `init_config` accepts there); it is also the mint
+/// authority so the demo can mint test tokens.
 pub async fn deploy(chain: &dyn Chain, faucet: &Keypair, spec: &DeploymentSpec) -> ChainResult<Deployment> {
-    let admin = Keypair::new();
+    let admin = local_upgrade_authority();
     let treasury = Keypair::new();
     transfer_sol(chain, faucet, &admin.pubkey(), 100_000_000_000).await?;
     let tp = spec.token_program;

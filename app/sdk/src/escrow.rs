@@ -86,12 +86,7 @@ pub fn refund_escrow(k: &EscrowKeys, depositor_token: Pubkey) -> Instruction {
     )
 }
 
-pub fn close_escrow(
-    k: &EscrowKeys,
-    caller: Pubkey,
-    rent_payer: Pubkey,
-    depositor_token: Option<Pubkey>,
-) -> Instruction {
+pub fn close_escrow(k: &EscrowKeys, caller: Pubkey, rent_payer: Pubkey, sweep_to: Option<Pubkey>) -> Instruction {
     anchor_ix(
         ID,
         acc::CloseEscrow {
@@ -100,7 +95,7 @@ pub fn close_escrow(
             vault: k.vault,
             mint: k.mint,
             rent_payer,
-            depositor_token,
+            sweep_to,
             token_program: k.token_program,
         },
         ix::CloseEscrow {},

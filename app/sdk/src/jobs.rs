@@ -64,12 +64,36 @@ impl MarketKeys {
     }
 }
 
+pub use cinder_jobs::instructions::{program_data_address, upgrade_authority_of};
+
+/// `admin` must be the jobs program's upgrade authority (recorded in its ProgramData account).
 pub fn init_config(admin: Pubkey, a: InitConfigArgs) -> Instruction {
     anchor_ix(
         ID,
-        acc::InitConfig { admin, config: config_pda(), system_program: anchor_lang::system_program::ID },
+        acc::InitConfig {
+            admin,
+            config: config_pda(),
+            program_data: program_data_address(&ID),
+            system_program: anchor_lang::system_program::ID,
+        },
         ix::InitConfig { args: a },
     )
+}
+
+/// The bytes of a BPF-upgradeable ProgramData account header naming `authority` (what a real
+/// deployment holds; local chains that run the programs natively install it at genesis).
+pub fn program_data_account_data(authority: &Pubkey) -> Vec<u8> {
+    let mut d = 3u32.to_le_bytes().to_vec();
+    d.extend(0u64.to_le_bytes());
+    d.push(1);
+    d.extend(authority.to_bytes());
+    d
+}
+
+/// The hash a client passes as `PostJobArgs::expected_terms`: the market's terms and the protocol
+/// fee as read from the chain.
+pub fn terms_hash(market: &Market, config: &ProtocolConfig) -> [u8; 32] {
+    market.params.terms_hash(config.protocol_fee_bps)
 }
 
 pub fn update_config(admin: Pubkey, a: UpdateConfigArgs) -> Instruction {
@@ -192,6 +216,14 @@ pub fn claim_job(authority: Pubkey, k: &MarketKeys, job_id: u64, skip: &[u64]) -
         ix::ClaimJob {},
     );
     i.accounts.extend(skip.iter().map(|id| AccountMeta::new_readonly(k.job(*id), false)));
+    i
+}
+
+/// Anyone: moves the market's queue head past the dead slots `dead` (consecutive job ids from the
+/// head, at most `MAX_QUEUE_ADVANCE`).
+pub fn advance_queue(caller: Pubkey, k: &MarketKeys, dead: &[u64]) -> Instruction {
+    let mut i = anchor_ix(ID, acc::AdvanceQueue { caller, market: k.market }, ix::AdvanceQueue {});
+    i.accounts.extend(dead.iter().map(|id| AccountMeta::new_readonly(k.job(*id), false)));
     i
 }
 

@@ -4,6 +4,7 @@
 
 pub mod bootstrap;
 pub mod chain;
+pub mod errors;
 pub mod escrow;
 pub mod events;
 pub mod jobs;
@@ -42,4 +43,15 @@ pub async fn fetch<T: anchor_lang::AccountDeserialize>(
     key: &anchor_lang::prelude::Pubkey,
 ) -> chain::ChainResult<Option<T>> {
     Ok(chain.get_account(key).await?.and_then(|a| decode::<T>(&a.data)))
+}
+
+/// The terms hash a client names in `post_job` (`PostJobArgs::expected_terms`), read from the
+/// market and the protocol config; `Ok(None)` if either account is missing.
+pub async fn market_terms(
+    chain: &dyn chain::Chain,
+    market: &anchor_lang::prelude::Pubkey,
+) -> chain::ChainResult<Option<[u8; 32]>> {
+    let m: Option<cinder_jobs::Market> = fetch(chain, market).await?;
+    let c: Option<cinder_jobs::ProtocolConfig> = fetch(chain, &jobs::config_pda()).await?;
+    Ok(m.zip(c).map(|(m, c)| jobs::terms_hash(&m, &c)))
 }

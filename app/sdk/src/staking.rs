@@ -118,7 +118,6 @@ pub fn slash_stake(
     k: &PoolKeys,
     authority: Pubkey,
     owner: Pubkey,
-    treasury: Pubkey,
     reward_recipient: Option<Pubkey>,
     a: SlashStakeArgs,
 ) -> Instruction {
@@ -130,10 +129,25 @@ pub fn slash_stake(
             stake: k.stake(&owner),
             vault: k.vault,
             mint: k.mint,
-            treasury,
             reward_recipient,
             token_program: k.token_program,
         },
         ix::SlashStake { args: a },
+    )
+}
+
+/// Pool admin: pays the treasury's accrued part of slashes to the pool treasury `treasury`.
+pub fn withdraw_treasury(k: &PoolKeys, admin: Pubkey, treasury: Pubkey) -> Instruction {
+    anchor_ix(
+        ID,
+        acc::WithdrawTreasury {
+            admin,
+            pool: k.pool,
+            vault: k.vault,
+            mint: k.mint,
+            treasury,
+            token_program: k.token_program,
+        },
+        ix::WithdrawTreasury {},
     )
 }

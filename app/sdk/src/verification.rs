@@ -1,6 +1,6 @@
 //! Verification program: PDAs, instruction builders, and the off-chain side of the quorum draw.
 use ::cinder_verification::{
-    accounts as acc, instruction as ix, DISPUTE_SEED, ID, MAX_EXTRA_CANDIDATES, VERIFIER_MARKER_SEED, VERIFIER_SEED,
+    accounts as acc, instruction as ix, DISPUTE_SEED, ID, MAX_DRAW_PAIRS, VERIFIER_MARKER_SEED, VERIFIER_SEED,
     VERIFIER_SET_SEED,
 };
 use anchor_lang::prelude::Pubkey;
@@ -8,8 +8,9 @@ use anchor_lang::prelude::Pubkey;
 use crate::{anchor_ix, escrow::EscrowKeys, jobs::MarketKeys, AccountMeta, Instruction};
 
 pub use cinder_verification::{
-    selection_seed, slot_hash_of, vote_commitment, Dispute, DisputeOutcome, QuorumDraw, VerifierEntry, VerifierSet,
-    VOTE_RESULT_CORRECT, VOTE_RESULT_WRONG,
+    draw_slot_hash, draw_step_pick, draw_weight, selection_seed, slot_hash_of, vote_commitment, weight_cap, Dispute,
+    DisputeOutcome, DrawRandomness, VerifierEntry, VerifierSet, DRAW_DELAY_SLOTS, VOTE_RESULT_CORRECT,
+    VOTE_RESULT_WRONG,
 };
 
 /// The SlotHashes sysvar (the quorum draw's randomness source).
@@ -39,33 +40,17 @@ pub fn bond_escrow_keys(job: &Pubkey, mint: Pubkey, token_program: Pubkey) -> Es
     EscrowKeys::new(verification_authority(), job.to_bytes(), mint, token_program)
 }
 
-/// Replays the on-chain draw: given the verifiers by index, returns the indices whose entries a
-/// `challenge_result` must pass (in order), or `None` if there are not enough eligible verifiers.
-pub fn draw_candidates(
-    slot_hash: &[u8; 32],
-    job: &Pubkey,
-    challenger: &Pubkey,
-    provider: &Pubkey,
-    verifiers_by_index: &[Pubkey],
-    quorum: usize,
-) -> Option<Vec<u32>> {
-    let count = verifiers_by_index.len() as u32;
-    if (count as usize) < quorum + 1 {
-        return None;
+/// The candidate indices of the next `n` draw steps of `d` (from `d.draw_step`), whose
+/// (entry, stake) pairs a `draw_quorum` must pass in this order. Needs the seed to be fixed
+/// (`d.seed != 0`): a first `draw_quorum` with no candidates fixes it. The indices depend on the
+/// seed alone, so nobody chooses them; which of them become members depends on their stake.
+pub fn next_draw_indices(d: &Dispute, n: usize) -> Vec<u32> {
+    if d.seed == [0; 32] || d.candidate_count == 0 {
+        return vec![];
     }
-    let seed = selection_seed(slot_hash, job, challenger);
-    let (mut picks, mut members) = (vec![], vec![]);
-    for i in QuorumDraw::new(seed, count).take(quorum + MAX_EXTRA_CANDIDATES as usize) {
-        picks.push(i);
-        let v = verifiers_by_index[i as usize];
-        if v != *provider && v != *challenger {
-            members.push(v);
-        }
-        if members.len() == quorum {
-            return Some(picks);
-        }
-    }
-    None
+    let cap = weight_cap(d.min_stake);
+    let n = n.min(MAX_DRAW_PAIRS as usize);
+    (0..n as u32).map(|k| draw_step_pick(&d.seed, d.draw_step + k, d.candidate_count, cap).0).collect()
 }
 
 pub fn register_verifier(verifier: Pubkey, k: &MarketKeys, next_index: u32) -> Instruction {
@@ -97,7 +82,7 @@ pub fn submit_result(provider: Pubkey, job: Pubkey, a: SubmitResultArgs) -> Inst
         ix::SubmitResult { args: a },
     )
 }
-pub use cinder_verification::instructions::{ChallengeResultArgs, SubmitResultArgs};
+pub use cinder_verification::instructions::SubmitResultArgs;
 
 fn job_accounts(k: &MarketKeys, job: &Pubkey, client: Pubkey, provider: Pubkey) -> acc::JobAccounts {
     let c = crate::jobs::close_job_accounts(k, job, client, provider);
@@ -138,16 +123,10 @@ pub fn finalize_job(
     )
 }
 
-pub fn challenge_result(
-    challenger: Pubkey,
-    challenger_token: Pubkey,
-    k: &MarketKeys,
-    job: &Pubkey,
-    randomness_slot: u64,
-    candidate_indices: &[u32],
-) -> Instruction {
+/// Opens a dispute with the challenger's bond; the quorum is drawn later by `draw_quorum`.
+pub fn challenge_result(challenger: Pubkey, challenger_token: Pubkey, k: &MarketKeys, job: &Pubkey) -> Instruction {
     let bond = bond_escrow_keys(job, k.mint, k.token_program);
-    let mut i = anchor_ix(
+    anchor_ix(
         ID,
         acc::ChallengeResult {
             challenger,
@@ -162,18 +141,36 @@ pub fn challenge_result(
             bond_escrow: bond.escrow,
             bond_vault: bond.vault,
             dispute: dispute_pda(job),
-            slot_hashes: SLOT_HASHES_SYSVAR,
             verification_authority: verification_authority(),
             jobs_program: cinder_jobs::ID,
             escrow_program: cinder_escrow::ID,
             token_program: k.token_program,
             system_program: anchor_lang::system_program::ID,
         },
-        ix::ChallengeResult { args: ChallengeResultArgs { randomness_slot } },
+        ix::ChallengeResult {},
+    )
+}
+
+/// Anyone: draws quorum members. `candidates` are (index, verifier key) of the next draw steps
+/// (`next_draw_indices` with the keys of those entries); empty just fixes the seed.
+pub fn draw_quorum(caller: Pubkey, k: &MarketKeys, job: &Pubkey, candidates: &[(u32, Pubkey)]) -> Instruction {
+    let mut i = anchor_ix(
+        ID,
+        acc::DrawQuorum {
+            caller,
+            dispute: dispute_pda(job),
+            verifier_set: verifier_set_pda(&k.market),
+            pool: k.pool,
+            slot_hashes: SLOT_HASHES_SYSVAR,
+            verification_authority: verification_authority(),
+            staking_program: cinder_staking::ID,
+        },
+        ix::DrawQuorum {},
     );
-    i.accounts.extend(
-        candidate_indices.iter().map(|idx| AccountMeta::new_readonly(verifier_entry_pda(&k.market, *idx), false)),
-    );
+    for (index, verifier) in candidates {
+        i.accounts.push(AccountMeta::new_readonly(verifier_entry_pda(&k.market, *index), false));
+        i.accounts.push(AccountMeta::new(k.stake(verifier), false));
+    }
     i
 }
 
@@ -225,7 +222,6 @@ pub fn settle_vote(caller: Pubkey, k: &MarketKeys, job: &Pubkey, member: &Pubkey
             pool_vault: k.pool_vault,
             stake: k.stake(member),
             mint: k.mint,
-            treasury_token: k.treasury_token,
             challenger,
             verification_authority: verification_authority(),
             staking_program: cinder_staking::ID,

@@ -190,6 +190,9 @@ pub async fn run(opts: DemoOptions) -> Result<DemoRun, DemoError> {
 
     // The client posts the jobs.
     let inputs = demo_inputs();
+    let terms = cinder_sdk::market_terms(&chain, &d.market.market).await?.ok_or_else(|| {
+        cinder_sdk::chain::ChainError::Decode("the demo market or the protocol config is missing".into())
+    })?;
     let mut jobs = vec![];
     for (i, (kind, doc, max_tokens)) in inputs.iter().enumerate() {
         let hash = store.put(doc.as_bytes())?;
@@ -206,6 +209,7 @@ pub async fn run(opts: DemoOptions) -> Result<DemoRun, DemoError> {
                 dtype: 0,
             },
             designated: None,
+            expected_terms: terms,
         };
         let ix = jsdk::post_job(client.key(), client.token, &d.market, i as u64, args);
         chain.send(&[ix], &client.keypair, &[]).await?;
@@ -215,6 +219,7 @@ pub async fn run(opts: DemoOptions) -> Result<DemoRun, DemoError> {
 
     // Run the workers; when nobody has anything to do, move the clock forward.
     let mut idle_rounds = 0;
+    let mut slots_moved = false;
     for round in 0..400 {
         let mut actions = prov.tick().await?;
         for v in vers.iter_mut() {
@@ -232,7 +237,13 @@ pub async fn run(opts: DemoOptions) -> Result<DemoRun, DemoError> {
             say(p, format!("• every job settled after {round} rounds"));
             break;
         }
-        if actions == 0 {
+        if actions == 0 && !slots_moved {
+            // A quorum draw waits for a later slot's hash: produce a few slots first, at the same
+            // time, and only move the clock if that did not unblock anything.
+            chain.advance_slots(cinder_sdk::verification::DRAW_DELAY_SLOTS + 1).await?;
+            slots_moved = true;
+        } else if actions == 0 {
+            slots_moved = false;
             idle_rounds += 1;
             let now = chain.unix_timestamp().await?;
             chain.warp_to_timestamp(now + 61).await?;

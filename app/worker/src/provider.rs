@@ -9,7 +9,7 @@ use crate::{
 };
 
 /// How far past the queue head a provider looks for work in one tick.
-const SCAN: u64 = 16;
+const SCAN: u64 = cinder_jobs::MAX_QUEUE_ADVANCE as u64;
 
 pub struct Provider {
     pub node: Node,
@@ -170,12 +170,25 @@ impl Provider {
         let me = n.me();
         let mut skips = vec![];
         let mut at_head = true;
-        for (id, job) in n.jobs(market.queue_head..market.next_job_id.min(market.queue_head + SCAN)).await? {
+        // Dead slots from the head up to the first live job: too many for a claim to skip, or a
+        // window with nothing else, and the worker moves the head on (`advance_queue`).
+        let (mut prefix, mut in_prefix) = (vec![], true);
+        let window = market.queue_head..market.next_job_id.min(market.queue_head + SCAN);
+        let window_len = window.end - window.start;
+        for (id, job) in n.jobs(window).await? {
             let Some(job) = job else {
                 skips.push(id);
+                if in_prefix {
+                    prefix.push(id);
+                }
                 continue;
             };
             let mine = job.designated == Some(me);
+            let dead = job.status != JobStatus::Open || job.designated.is_some();
+            if dead && in_prefix {
+                prefix.push(id);
+            }
+            in_prefix &= dead;
             let dead = job.status != JobStatus::Open || (job.designated.is_some() && !mine);
             if dead {
                 skips.push(id);
@@ -210,7 +223,7 @@ impl Provider {
             }
             let skip = if mine { vec![] } else { skips.clone() };
             if skip.len() > cinder_jobs::MAX_QUEUE_SKIP as usize {
-                return Ok(0);
+                return self.advance_queue(&prefix).await;
             }
             n.journal.put(&Entry::new(key.clone(), id, "claiming"))?;
             let ix = jsdk::claim_job(me, &n.market, id, &skip);
@@ -226,6 +239,26 @@ impl Provider {
                 }
             };
         }
+        if !prefix.is_empty()
+            && (prefix.len() > cinder_jobs::MAX_QUEUE_SKIP as usize || prefix.len() as u64 == window_len)
+        {
+            return self.advance_queue(&prefix).await;
+        }
         Ok(0)
+    }
+
+    /// Moves the market's queue head past `dead` (consecutive dead slots from the head), at most
+    /// `MAX_QUEUE_ADVANCE` per transaction.
+    async fn advance_queue(&self, dead: &[u64]) -> Result<usize, WorkerError> {
+        let n = &self.node;
+        let dead = &dead[..dead.len().min(cinder_jobs::MAX_QUEUE_ADVANCE as usize)];
+        let ix = jsdk::advance_queue(n.me(), &n.market, dead);
+        match n.send("advance_queue", dead[0], &[ix]).await {
+            Ok(_) => {
+                tracing::info!(from = dead[0], to = dead[dead.len() - 1] + 1, "moved the queue head past dead slots");
+                Ok(1)
+            }
+            Err(_) => Ok(0),
+        }
     }
 }

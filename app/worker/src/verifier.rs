@@ -136,25 +136,12 @@ impl Verifier {
             return Ok(0);
         }
         let set: Option<VerifierSet> = fetch(chain, &vsdk::verifier_set_pda(&n.market_key)).await?;
-        let count = set.map(|s| s.count).unwrap_or(0);
-        let keys: Vec<Pubkey> = (0..count).map(|i| vsdk::verifier_entry_pda(&n.market_key, i)).collect();
-        let verifiers: Vec<Pubkey> = chain
-            .get_multiple_accounts(&keys)
-            .await?
-            .into_iter()
-            .map(|a| {
-                a.and_then(|a| cinder_sdk::decode::<VerifierEntry>(&a.data)).map(|e| e.verifier).unwrap_or_default()
-            })
-            .collect();
-        let Some(slot_hashes) = chain.get_account(&vsdk::SLOT_HASHES_SYSVAR).await? else { return Ok(0) };
-        let Some((slot, hash)) = vsdk::newest_slot_hash(&slot_hashes.data) else { return Ok(0) };
-        let quorum = job.quorum as usize;
-        let Some(picks) = vsdk::draw_candidates(&hash, key, &n.me(), &job.provider, &verifiers, quorum) else {
+        if set.map(|s| s.count).unwrap_or(0) as usize <= job.quorum as usize {
             tracing::warn!(job_id = job.job_id, "not enough verifiers for a quorum; cannot challenge");
             return Ok(0);
-        };
+        }
         n.journal.set_state(&key.to_string(), "challenging", None)?;
-        let ix = vsdk::challenge_result(n.me(), n.my_token(), &n.market, key, slot, &picks);
+        let ix = vsdk::challenge_result(n.me(), n.my_token(), &n.market, key);
         match n.send("challenge_result", job.job_id, &[ix]).await {
             Ok(_) => {
                 Metrics::inc(&n.metrics.challenges);
@@ -165,10 +152,41 @@ impl Verifier {
         }
     }
 
+    /// Takes the next steps of a dispute's quorum draw (anyone may; every verifier does, so a
+    /// challenger that stays silent cannot stall it): first fixes the seed once the draw slot's
+    /// hash exists, then passes the (entry, stake) pairs of the next steps.
+    async fn draw(&self, key: &Pubkey, job: &Job, d: &Dispute) -> Result<usize, WorkerError> {
+        let n = &self.node;
+        let chain = n.chain.as_ref();
+        let pairs = if d.seed == [0; 32] {
+            vec![]
+        } else {
+            let idx = vsdk::next_draw_indices(d, cinder_verification::MAX_DRAW_PAIRS as usize);
+            let keys: Vec<Pubkey> = idx.iter().map(|i| vsdk::verifier_entry_pda(&n.market_key, *i)).collect();
+            let entries = chain.get_multiple_accounts(&keys).await?;
+            let mut pairs = Vec::with_capacity(idx.len());
+            for (i, e) in idx.iter().zip(entries) {
+                let Some(e) = e
+                    .filter(|a| a.owner == cinder_verification::ID)
+                    .and_then(|a| cinder_sdk::decode::<VerifierEntry>(&a.data))
+                else {
+                    break;
+                };
+                pairs.push((*i, e.verifier));
+            }
+            pairs
+        };
+        let ix = vsdk::draw_quorum(n.me(), &n.market, key, &pairs);
+        Ok(n.send("draw_quorum", job.job_id, &[ix]).await.map(|_| 1).unwrap_or(0))
+    }
+
     async fn vote_or_resolve(&self, key: &Pubkey, job: &Job, now: i64) -> Result<usize, WorkerError> {
         let n = &self.node;
         let Some(d) = self.dispute(key).await? else { return Ok(0) };
-        if let Some(i) = d.member_position(&n.me()) {
+        if d.outcome == DisputeOutcome::Pending && !d.drawn() && now <= d.draw_deadline {
+            return self.draw(key, job, &d).await;
+        }
+        if let (true, Some(i)) = (d.drawn(), d.member_position(&n.me())) {
             if now <= d.commit_end && d.commitments[i] == [0; 32] {
                 let Some(vote) = self.verdict(key, job).await? else { return Ok(0) };
                 let mut salt = [0u8; 32];
@@ -207,7 +225,8 @@ impl Verifier {
                 return Ok(0);
             }
         }
-        if d.outcome == DisputeOutcome::Pending && (now > d.reveal_end || d.all_revealed()) {
+        let over = if d.drawn() { now > d.reveal_end || d.all_revealed() } else { now > d.draw_deadline };
+        if d.outcome == DisputeOutcome::Pending && over {
             let parties = vsdk::DisputeParties {
                 client: job.client,
                 client_token: n.token_of(&job.client),

@@ -128,6 +128,7 @@ mod harness {
                     dtype: 0,
                 },
                 designated: None,
+                expected_terms: cinder_sdk::market_terms(&self.chain, &self.d.market.market).await.unwrap().unwrap(),
             };
             let ix = jsdk::post_job(self.client.key(), self.client.token, &self.d.market, id, args);
             self.chain.send(&[ix], &self.client.keypair, &[]).await.unwrap();
@@ -269,6 +270,7 @@ async fn a_market_for_another_model_is_refused_with_the_reason() {
         input_uri: cinder_worker::ContentStore::uri(&good),
         params: cinder_jobs::InferenceParams { max_tokens: 4, top_p_bits: 1f32.to_bits(), ..Default::default() },
         designated: None,
+        expected_terms: cinder_sdk::market_terms(&h.chain, &mk.market).await.unwrap().unwrap(),
     };
     h.chain
         .send(&[jsdk::post_job(h.client.key(), h.client.token, &mk, 0, args)], &h.client.keypair, &[])

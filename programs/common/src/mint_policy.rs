@@ -12,8 +12,12 @@
 //! (balances the program cannot see), `Pausable` (a pause authority can stop all transfers), and any
 //! type this list does not name.
 //!
-//! Accepted: `MintCloseAuthority` (a mint can only be closed at zero supply, so never while a vault
-//! holds tokens), `InterestBearingConfig` and `ScaledUiAmount` (change only the UI amount, never the
+//! `MintCloseAuthority` is rejected too: at zero supply the issuer could close the mint and
+//! re-create it at the same address with `PermanentDelegate`, then drain any vault of that address
+//! (stake vaults and escrows outlive a zero-supply moment). Every deposit re-checks the policy as
+//! well, so a mint whose account changed after a pool or escrow was created is refused then.
+//!
+//! Accepted: `InterestBearingConfig` and `ScaledUiAmount` (change only the UI amount, never the
 //! raw amount the programs account in), `MetadataPointer`, `TokenMetadata`, `GroupPointer`,
 //! `TokenGroup`, `GroupMemberPointer`, `TokenGroupMember` (descriptive data only).
 //!
@@ -29,7 +33,6 @@ use anchor_spl::token_2022::spl_token_2022::{
 
 /// Token-2022 mint extensions a Cinder vault accepts.
 pub const ALLOWED_EXTENSIONS: &[ExtensionType] = &[
-    ExtensionType::MintCloseAuthority,
     ExtensionType::InterestBearingConfig,
     ExtensionType::ScaledUiAmount,
     ExtensionType::MetadataPointer,

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
-/// Escrow errors. Append-only: never reorder or remove a variant (the codes are part of the ABI).
-#[error_code]
+/// Escrow errors, codes 7000–7999 (each program has its own range). Append-only: never reorder or remove a variant (the codes are part of the ABI).
+#[error_code(offset = 7000)]
 pub enum EscrowError {
     #[msg("The amount must be greater than zero")]
     ZeroAmount,
@@ -17,7 +17,7 @@ pub enum EscrowError {
     InvalidRecipient,
     #[msg("The escrow still holds tokens; release or refund them first")]
     EscrowNotEmpty,
-    #[msg("The vault holds stray tokens: pass the depositor's token account to sweep them")]
+    #[msg("The vault holds stray tokens: pass a token account to sweep them to")]
     DepositorTokenAccountRequired,
     #[msg("Arithmetic overflow")]
     ArithmeticOverflow,
@@ -25,4 +25,6 @@ pub enum EscrowError {
     InvalidMint,
     #[msg("Nothing to refund: the escrow is already empty")]
     NothingToRefund,
+    #[msg("Strays may only be swept to the depositor's token account (or where the controller says)")]
+    InvalidSweepAccount,
 }

@@ -84,27 +84,24 @@ impl<'info> EscrowCtx<'info> {
         })
     }
 
-    /// Closes the (empty) escrow; its rent goes to the recorded payer. Returns the lamports returned.
-    pub fn close(&self, rent_payer: &AccountInfo<'info>) -> Result<u64> {
+    /// Closes the (empty) escrow; its rent goes to the recorded payer and any stray tokens (sent to
+    /// the vault directly) to `sweep_to`, the party this path pays. Returns the lamports returned.
+    pub fn close(&self, rent_payer: &AccountInfo<'info>, sweep_to: &AccountInfo<'info>) -> Result<u64> {
         let rent = self.escrow.lamports() + self.vault.lamports();
         self.with_signer(|s| {
-            cinder_escrow::cpi::close_escrow(
-                CpiContext::new_with_signer(
-                    self.escrow_program.key(),
-                    cinder_escrow::cpi::accounts::CloseEscrow {
-                        caller: self.authority.clone(),
-                        escrow: self.escrow.clone(),
-                        vault: self.vault.clone(),
-                        mint: self.mint.clone(),
-                        rent_payer: rent_payer.clone(),
-                        depositor_token: None,
-                        token_program: self.token_program.clone(),
-                    },
-                    s,
-                )
-                // The absent optional account travels as the callee's program id.
-                .with_remaining_accounts(vec![self.escrow_program.clone()]),
-            )
+            cinder_escrow::cpi::close_escrow(CpiContext::new_with_signer(
+                self.escrow_program.key(),
+                cinder_escrow::cpi::accounts::CloseEscrow {
+                    caller: self.authority.clone(),
+                    escrow: self.escrow.clone(),
+                    vault: self.vault.clone(),
+                    mint: self.mint.clone(),
+                    rent_payer: rent_payer.clone(),
+                    sweep_to: Some(sweep_to.clone()),
+                    token_program: self.token_program.clone(),
+                },
+                s,
+            ))
         })?;
         Ok(rent)
     }
@@ -148,17 +145,13 @@ impl<'info> StakeCtx<'info> {
 
     /// Slashes `amount` (saturating) with `reward_bps` to `reward_recipient`; returns
     /// (slashed, reward, to_treasury) read back from the stake account and the split rule.
-    /// Without a reward (`None`, `reward_bps` must be 0) everything goes to the treasury: the
-    /// treasury cannot double as the recipient, since staking refuses a mutable account passed twice.
-    // The arguments are the accounts the staking CPI needs, passed through as they are.
-    #[allow(clippy::too_many_arguments)]
+    /// Without a reward (`None`, `reward_bps` must be 0) everything accrues to the treasury.
     pub fn slash(
         &self,
         amount: u64,
         reward_bps: u16,
         vault: &AccountInfo<'info>,
         mint: &AccountInfo<'info>,
-        treasury: &AccountInfo<'info>,
         reward_recipient: Option<&AccountInfo<'info>>,
         token_program: &AccountInfo<'info>,
     ) -> Result<(u64, u64, u64)> {
@@ -173,7 +166,6 @@ impl<'info> StakeCtx<'info> {
                 stake: self.stake.clone(),
                 vault: vault.clone(),
                 mint: mint.clone(),
-                treasury: treasury.clone(),
                 reward_recipient: reward_recipient.cloned(),
                 token_program: token_program.clone(),
             },

@@ -40,6 +40,21 @@ pub const MAX_PROVIDER_MODELS: u8 = 4;
 /// Most dead queue slots (cancelled, designated, taken) one claim may skip.
 #[constant]
 pub const MAX_QUEUE_SKIP: u8 = 8;
+/// Most dead queue slots one `advance_queue` may pass (it can be repeated without limit).
+#[constant]
+pub const MAX_QUEUE_ADVANCE: u8 = 24;
+/// Longest `job_timeout_secs` a market may set (7 days).
+#[constant]
+pub const MAX_JOB_TIMEOUT_SECS: i64 = 7 * 24 * 60 * 60;
+/// Longest `challenge_window_secs` a market may set (7 days).
+#[constant]
+pub const MAX_CHALLENGE_WINDOW_SECS: i64 = 7 * 24 * 60 * 60;
+/// Longest `voting_period_secs` a market may set (3 days; a dispute lasts at most about 3 times this).
+#[constant]
+pub const MAX_VOTING_PERIOD_SECS: i64 = 3 * 24 * 60 * 60;
+/// Domain tag of the market-terms hash a client names in `post_job`.
+#[constant]
+pub const TERMS_TAG: &[u8] = b"cinder-market-terms-v1";
 /// Largest dispute quorum.
 #[constant]
 pub const MAX_QUORUM: u8 = 9;

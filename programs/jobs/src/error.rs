@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
-/// Jobs errors. Append-only: never reorder or remove a variant (the codes are part of the ABI).
-#[error_code]
+/// Jobs errors, codes 9000–9999 (each program has its own range). Append-only: never reorder or remove a variant (the codes are part of the ABI).
+#[error_code(offset = 9000)]
 pub enum JobsError {
     #[msg("Only the protocol admin may do this")]
     Unauthorized,
@@ -49,4 +49,30 @@ pub enum JobsError {
     WrongJobAccount,
     #[msg("Invalid inference parameters")]
     InvalidParams,
+    #[msg("The market's terms changed since the client read them (expected_terms does not match)")]
+    MarketTermsChanged,
+    #[msg("A market term is outside its documented range")]
+    MarketTermOutOfRange,
+    #[msg("Only the jobs program's upgrade authority may create the protocol config")]
+    NotUpgradeAuthority,
+    #[msg("No dead queue slot was passed, or the head has reached the newest job")]
+    NothingToAdvance,
+    #[msg("A reward share is above the stake pool's cap")]
+    RewardAbovePoolCap,
+    #[msg("The job is not open")]
+    JobNotOpen,
+    #[msg("The job is not claimed (or already has a result)")]
+    JobNotClaimed,
+    #[msg("The job has no unchallenged result")]
+    JobNotSubmitted,
+    #[msg("The job is not challenged")]
+    JobNotChallenged,
+    #[msg("The result deadline has passed")]
+    ResultDeadlinePassed,
+    #[msg("The challenge window has closed")]
+    ChallengeWindowClosed,
+    #[msg("The challenge window is still open")]
+    ChallengeWindowOpen,
+    #[msg("The signer is not the job's provider")]
+    NotJobProvider,
 }

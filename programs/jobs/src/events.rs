@@ -155,3 +155,13 @@ pub struct JobExpired {
     pub rent_returned: u64,
     pub timestamp: i64,
 }
+
+/// The queue head moved past dead slots (`advance_queue`): `from..to` were all dead.
+#[event]
+pub struct QueueAdvanced {
+    pub market: Pubkey,
+    pub caller: Pubkey,
+    pub from: u64,
+    pub to: u64,
+    pub timestamp: i64,
+}

@@ -63,7 +63,7 @@ pub(crate) fn check_job_escrow(escrow: &Pubkey, job: &Pubkey) -> Result<()> {
 pub mod cinder_jobs {
     use super::*;
 
-    /// Creates the protocol config; the signer becomes admin.
+    /// Creates the protocol config; the signer (the program's upgrade authority) becomes admin.
     pub fn init_config(ctx: Context<InitConfig>, args: InitConfigArgs) -> Result<()> {
         instructions::admin::init_config(ctx, args)
     }
@@ -111,6 +111,11 @@ pub mod cinder_jobs {
     /// Provider: takes the queue head (skipping dead slots) or a job designated to it.
     pub fn claim_job<'info>(ctx: Context<'info, ClaimJob<'info>>) -> Result<()> {
         instructions::claim::claim_job(ctx)
+    }
+
+    /// Anyone: moves the queue head past dead slots (at most MAX_QUEUE_ADVANCE per call).
+    pub fn advance_queue<'info>(ctx: Context<'info, AdvanceQueue<'info>>) -> Result<()> {
+        instructions::claim::advance_queue(ctx)
     }
 
     /// Anyone, once an Open job has waited `job_timeout_secs` unclaimed: full refund, no slash.

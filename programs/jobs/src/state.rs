@@ -75,11 +75,18 @@ pub struct MarketParams {
 }
 
 impl MarketParams {
+    /// Every term within its documented range (docs/ARCHITECTURE.md, "Market terms"): durations
+    /// are positive and at most their `MAX_*` constants (so no deadline arithmetic can overflow),
+    /// the vote penalty is at most the verifier stake (`min_stake`), shares are below 100%.
     pub fn validate(&self) -> Result<()> {
         require!(self.price > 0, JobsError::InvalidMarketParams);
-        require!(self.job_timeout_secs > 0, JobsError::InvalidMarketParams);
-        require!(self.challenge_window_secs > 0, JobsError::InvalidMarketParams);
-        require!(self.voting_period_secs > 0, JobsError::InvalidMarketParams);
+        require!((1..=MAX_JOB_TIMEOUT_SECS).contains(&self.job_timeout_secs), JobsError::MarketTermOutOfRange);
+        require!(
+            (1..=MAX_CHALLENGE_WINDOW_SECS).contains(&self.challenge_window_secs),
+            JobsError::MarketTermOutOfRange
+        );
+        require!((1..=MAX_VOTING_PERIOD_SECS).contains(&self.voting_period_secs), JobsError::MarketTermOutOfRange);
+        require!(self.vote_penalty <= self.min_stake, JobsError::MarketTermOutOfRange);
         require!(self.collateral > 0 && self.challenge_bond > 0, JobsError::InvalidMarketParams);
         require!(self.min_stake >= self.collateral, JobsError::InvalidMarketParams);
         // Strictly below 100%, so a reward is always smaller than the slash that pays it.
@@ -87,6 +94,14 @@ impl MarketParams {
         require!(self.timeout_client_bps < BPS_DENOMINATOR as u16, JobsError::InvalidMarketParams);
         require!(self.quorum >= 1 && self.quorum <= MAX_QUORUM && self.quorum % 2 == 1, JobsError::InvalidMarketParams);
         Ok(())
+    }
+
+    /// What a client names in `post_job` (`expected_terms`): `sha256(TERMS_TAG ‖ borsh(params) ‖
+    /// protocol_fee_bps as u16 LE)`. Any change of the market's terms or of the protocol fee
+    /// between the client's read and its post makes the post fail with `MarketTermsChanged`.
+    pub fn terms_hash(&self, protocol_fee_bps: u16) -> [u8; 32] {
+        let params = anchor_lang::prelude::borsh::to_vec(self).expect("borsh of a fixed-size struct");
+        solana_sha256_hasher::hashv(&[TERMS_TAG, &params, &protocol_fee_bps.to_le_bytes()]).to_bytes()
     }
 }
 
@@ -218,7 +233,7 @@ impl Job {
     }
 
     pub fn claim(&mut self, provider: Pubkey, now: i64) -> Result<()> {
-        require!(self.status == JobStatus::Open, JobsError::InvalidJobStatus);
+        require!(self.status == JobStatus::Open, JobsError::JobNotOpen);
         self.status = JobStatus::Claimed;
         self.provider = provider;
         self.claimed_at = now;
@@ -227,7 +242,7 @@ impl Job {
     }
 
     pub fn record_result(&mut self, commitment: [u8; 32], output_hash: [u8; 32], uri: String, now: i64) -> Result<()> {
-        require!(self.status == JobStatus::Claimed, JobsError::InvalidJobStatus);
+        require!(self.status == JobStatus::Claimed, JobsError::JobNotClaimed);
         self.status = JobStatus::Submitted;
         self.commitment = commitment;
         self.output_hash = output_hash;

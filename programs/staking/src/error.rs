@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
-/// Staking errors. Append-only: never reorder or remove a variant (the codes are part of the ABI).
-#[error_code]
+/// Staking errors, codes 8000–8999 (each program has its own range). Append-only: never reorder or remove a variant (the codes are part of the ABI).
+#[error_code(offset = 8000)]
 pub enum StakingError {
     #[msg("The amount must be greater than zero")]
     ZeroAmount,
@@ -35,4 +35,6 @@ pub enum StakingError {
     InvalidTreasury,
     #[msg("Arithmetic overflow")]
     ArithmeticOverflow,
+    #[msg("The treasury has nothing accrued to withdraw")]
+    NothingToWithdraw,
 }

@@ -94,6 +94,16 @@ pub struct StakeSlashed {
     pub slashed: u64,
     pub reward: u64,
     pub reward_recipient: Option<Pubkey>,
+    /// The treasury's part (kept in the vault, see `TreasuryWithdrawn`).
     pub to_treasury: u64,
+    /// The pool's accrued treasury balance after this slash.
+    pub treasury_accrued: u64,
+}
+
+/// The admin moved the treasury's accrued slashes out of the vault to the pool treasury.
+#[event]
+pub struct TreasuryWithdrawn {
+    pub pool: Pubkey,
     pub treasury: Pubkey,
+    pub amount: u64,
 }

@@ -9,18 +9,21 @@
 //!                 lock_stake ▼  │ unlock_stake
 //!                            locked (part of active)
 //!  slash_stake: releases up to `amount` of lock, takes from active then pending (saturating),
-//!               pays reward_bps of it to a reward recipient and the rest to the treasury.
+//!               pays reward_bps of it to a reward recipient; the rest accrues to the treasury
+//!               in the vault (withdraw_treasury pays it out).
 //! ```
 //!
 //! ## Authorities
 //! * **staker** (`stake.owner`): deposits, requests/cancels unstake, withdraws after the cooldown.
 //! * **program authorities** (`pool.authorities`, fixed at `init_pool`, at most 4; in Cinder the
-//!   jobs program's PDA): the only signers of `lock_stake`, `unlock_stake`, `slash_stake`. A slash
-//!   pays only the pool treasury and, within `pool.max_reward_bps` (≤ 50%), one reward recipient of
-//!   the caller's choice.
+//!   jobs and verification programs' PDAs): the only signers of `lock_stake`, `unlock_stake`,
+//!   `slash_stake`. A slash pays one reward recipient of the caller's choice (at most
+//!   `MAX_REWARD_BPS_CAP` = 50%) and accrues the rest to the treasury.
 //! * **admin** (`pool.admin`): `update_pool` changes min stake, cooldown (≤ 30 days, future requests
-//!   only), reward cap (≤ 50%), treasury and admin. It cannot move, lock, slash or freeze stake and
-//!   cannot change the authorities.
+//!   only), reward cap (≤ 50%, checked by the jobs program when market terms are set, never at
+//!   slash time), treasury and admin; `withdraw_treasury` pays the accrued treasury part to the
+//!   treasury. It cannot move, lock, slash or freeze stake, cannot change the authorities, and no
+//!   admin change can make a lock, unlock or slash fail.
 
 use anchor_lang::prelude::*;
 
@@ -91,8 +94,14 @@ pub mod cinder_staking {
         instructions::authority_actions::unlock_stake(ctx, amount)
     }
 
-    /// A trusted program slashes stake to the treasury and, optionally, a reward recipient.
+    /// A trusted program slashes stake: optionally a reward to a recipient, the rest accrues to
+    /// the treasury inside the vault.
     pub fn slash_stake(ctx: Context<SlashStake>, args: SlashStakeArgs) -> Result<()> {
         instructions::authority_actions::slash_stake(ctx, args)
+    }
+
+    /// Admin: pays the treasury's accrued part of slashes to the pool treasury.
+    pub fn withdraw_treasury(ctx: Context<WithdrawTreasury>) -> Result<()> {
+        instructions::withdraw_treasury::handler(ctx)
     }
 }

@@ -3,7 +3,8 @@
 //! Per stake account: `active` (includes `locked`), `locked <= active`, `pending` (requested for
 //! withdrawal, still slashable, not lockable). Per pool: `total_active = Σ active`,
 //! `total_pending = Σ pending`, `total_locked = Σ locked`, and the vault holds
-//! `total_active + total_pending` (tokens sent to the vault directly are not owed to anyone).
+//! `total_active + total_pending + treasury_accrued` (tokens sent to the vault directly are not
+//! owed to anyone).
 use anchor_lang::prelude::*;
 
 use crate::{constants::*, error::StakingError};
@@ -34,7 +35,10 @@ pub struct StakePool {
     pub staker_count: u64,
     pub bump: u8,
     pub vault_bump: u8,
-    pub _reserved: [u8; 64],
+    /// The treasury's part of slashes, kept in the vault until the admin withdraws it to
+    /// `treasury`: a slash never depends on a token account an admin could close or change.
+    pub treasury_accrued: u64,
+    pub _reserved: [u8; 56],
 }
 
 #[account]
@@ -175,9 +179,14 @@ impl ProviderStake {
 
     /// Slashes up to `amount`: the same amount of lock is released, then tokens are taken from
     /// `active` first and `pending` second. Saturates at `active + pending`.
+    ///
+    /// The reward share is bounded by the protocol-wide `MAX_REWARD_BPS_CAP`, not by the pool's
+    /// current `max_reward_bps`: the pool's cap is checked when a market's terms are set (by the
+    /// jobs program), so an admin lowering it can never make a posted job's slash fail. The
+    /// treasury's part accrues in `pool.treasury_accrued`.
     pub fn slash(&mut self, pool: &mut StakePool, amount: u64, reward_bps: u16) -> Result<SlashOutcome> {
         require!(amount > 0, StakingError::ZeroAmount);
-        require!(reward_bps <= pool.max_reward_bps, StakingError::RewardBpsTooHigh);
+        require!(reward_bps <= MAX_REWARD_BPS_CAP, StakingError::RewardBpsTooHigh);
         let unlocked = amount.min(self.locked);
         let from_active = amount.min(self.active);
         let from_pending = (amount - from_active).min(self.pending);
@@ -194,7 +203,9 @@ impl ProviderStake {
         pool.total_pending = sub(pool.total_pending, from_pending)?;
         pool.total_slashed = add(pool.total_slashed, slashed)?;
         self.invariant()?;
-        split_slash(slashed, reward_bps)
+        let outcome = split_slash(slashed, reward_bps)?;
+        pool.treasury_accrued = add(pool.treasury_accrued, outcome.to_treasury)?;
+        Ok(outcome)
     }
 
     pub fn invariant(&self) -> Result<()> {
@@ -227,7 +238,8 @@ mod tests {
             staker_count: 0,
             bump: 0,
             vault_bump: 0,
-            _reserved: [0; 64],
+            treasury_accrued: 0,
+            _reserved: [0; 56],
         }
     }
     fn stake() -> ProviderStake {
@@ -296,6 +308,7 @@ mod tests {
         assert_eq!((o.reward, o.to_treasury), (120, 180));
         assert_eq!((s.active, s.locked, s.pending), (0, 0, 0));
         assert_eq!((p.total_active, p.total_locked, p.total_pending, p.total_slashed), (0, 0, 0, 300));
+        assert_eq!(p.treasury_accrued, 180);
     }
 
     #[test]
@@ -307,7 +320,10 @@ mod tests {
         let o = s.slash(&mut p, 100, 0).unwrap();
         assert_eq!(o, SlashOutcome { slashed: 100, reward: 0, to_treasury: 100 });
         assert_eq!((s.active, s.locked), (900, 100));
-        assert!(s.slash(&mut p, 1, 4_001).is_err(), "above the pool's cap");
+        assert!(s.slash(&mut p, 1, MAX_REWARD_BPS_CAP + 1).is_err(), "above the protocol cap");
+        p.max_reward_bps = 0; // an admin lowering the pool cap never blocks a slash already promised
+        assert_eq!(s.slash(&mut p, 10, 4_000).unwrap(), SlashOutcome { slashed: 10, reward: 4, to_treasury: 6 });
+        assert_eq!(p.treasury_accrued, 106);
     }
 
     #[test]
@@ -323,7 +339,7 @@ mod tests {
 
     #[test]
     fn pinned_account_sizes() {
-        assert_eq!(8 + StakePool::INIT_SPACE, 8 + 6 * 32 + 8 + 8 + 2 + 4 * 32 + 1 + 5 * 8 + 2 + 64);
+        assert_eq!(8 + StakePool::INIT_SPACE, 8 + 6 * 32 + 8 + 8 + 2 + 4 * 32 + 1 + 5 * 8 + 2 + 8 + 56);
         assert_eq!(8 + ProviderStake::INIT_SPACE, 8 + 2 * 32 + 3 * 8 + 8 + 3 * 8 + 1 + 32);
     }
 }

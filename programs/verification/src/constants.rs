@@ -23,13 +23,22 @@ pub const QUORUM_TAG: &[u8] = b"cinder.quorum.v1";
 /// Domain tag of a vote commitment.
 #[constant]
 pub const VOTE_TAG: &[u8] = b"cinder.vote.v1";
-/// Oldest slot (relative to the current one) a challenger may name as the randomness source.
+/// The draw's randomness is the hash of the first slot at least this many slots after the
+/// challenge's: unknown to everyone when the challenge is sent.
 #[constant]
-pub const MAX_SLOT_AGE: u64 = 16;
-/// Most candidate entries a challenge may pass beyond the quorum (the draw is without
-/// replacement, so only the provider and the challenger are ever skipped).
+pub const DRAW_DELAY_SLOTS: u64 = 4;
+/// Most (entry, stake) candidate pairs one `draw_quorum` may take (it can be repeated).
 #[constant]
-pub const MAX_EXTRA_CANDIDATES: u8 = 2;
+pub const MAX_DRAW_PAIRS: u8 = 10;
+/// Most draw steps per quorum seat; a draw that needs more (too few eligible verifiers) stops,
+/// and the dispute resolves as `NoQuorum` after its draw deadline.
+#[constant]
+pub const MAX_DRAW_STEPS_PER_SEAT: u32 = 64;
+/// A candidate's draw weight is its free stake, capped at this multiple of the minimum.
+#[constant]
+pub const VERIFIER_WEIGHT_CAP_MULTIPLE: u8 = 4;
+/// Entries the SlotHashes sysvar keeps.
+pub const SLOT_HASHES_MAX_ENTRIES: usize = 512;
 /// Vote values.
 #[constant]
 pub const VOTE_RESULT_CORRECT: u8 = 1;

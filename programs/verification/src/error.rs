@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
-/// Verification errors. Append-only: never reorder or remove a variant (the codes are part of the ABI).
-#[error_code]
+/// Verification errors, codes 10000–10999 (each program has its own range). Append-only: never reorder or remove a variant (the codes are part of the ABI).
+#[error_code(offset = 10000)]
 pub enum VerificationError {
     #[msg("Only the provider assigned to the job may submit its result")]
     NotAssignedProvider,
@@ -49,4 +49,16 @@ pub enum VerificationError {
     WrongDisputeAccount,
     #[msg("Arithmetic overflow")]
     ArithmeticOverflow,
+    #[msg("The draw's randomness slot has not been produced yet")]
+    RandomnessNotReady,
+    #[msg("The quorum is already complete")]
+    QuorumAlreadyDrawn,
+    #[msg("The quorum has not been drawn yet")]
+    QuorumNotDrawn,
+    #[msg("Candidates must come as (verifier entry, stake) pairs, at most MAX_DRAW_PAIRS")]
+    InvalidDrawCandidates,
+    #[msg("The draw deadline has not passed and the quorum is incomplete")]
+    DrawNotOver,
+    #[msg("A dispute consistency rule was violated")]
+    DisputeInvariantViolated,
 }

@@ -9,6 +9,7 @@ pub struct VerifierRegistered {
     pub index: u32,
 }
 
+/// A challenge opened a dispute; its quorum is drawn later from `draw_slot`'s hash.
 #[event]
 pub struct DisputeOpened {
     pub dispute: Pubkey,
@@ -16,8 +17,23 @@ pub struct DisputeOpened {
     pub challenger: Pubkey,
     pub provider: Pubkey,
     pub bond: u64,
-    pub members: Vec<Pubkey>,
+    pub quorum: u8,
+    pub draw_slot: u64,
+    pub draw_deadline: i64,
+}
+
+/// `draw_quorum` progressed: members drawn so far (each with `vote_penalty` locked), and the
+/// voting phases once the quorum is complete.
+#[event]
+pub struct QuorumDrawn {
+    pub dispute: Pubkey,
+    /// The slot whose hash seeded the draw (or, when `retargeted`, the new target slot).
     pub randomness_slot: u64,
+    /// The target slot's hash aged out before anyone drew: a new, later target was set.
+    pub retargeted: bool,
+    pub new_members: Vec<Pubkey>,
+    pub member_count: u8,
+    pub draw_step: u32,
     pub commit_end: i64,
     pub reveal_end: i64,
 }

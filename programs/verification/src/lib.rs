@@ -9,21 +9,24 @@
 //! ```text
 //!  Claimed ──submit_result──▶ Submitted ──(window over)── finalize_job ──▶ provider paid
 //!                                 │
-//!                          challenge_result (bond; quorum drawn)
+//!                          challenge_result (bond) ▶ draw_quorum* (later slot hash, stake-weighted)
 //!                                 ▼
 //!                   commit_vote* ▶ reveal_vote* ▶ resolve_dispute ──▶ ProviderWrong: client refunded,
 //!                                                      │                provider slashed, bond back
 //!                                                      ├──▶ ProviderRight: provider paid + bond
 //!                                                      └──▶ NoQuorum: result stands, bond back
-//!                   settle_vote (per member): non-revealers and the losing side lose vote_penalty;
-//!                   the last one closes the dispute (rent → challenger).
+//!                   settle_vote (per member): non-revealers and the losing side lose vote_penalty
+//!                   (locked at the draw), the others get it unlocked; the last one closes the
+//!                   dispute (rent → challenger). A quorum not complete by the draw deadline
+//!                   resolves as NoQuorum with no penalties.
 //! ```
 //!
 //! ## Authorities
 //! * **provider** (the job's assigned provider): `submit_result`, at or before the deadline.
 //! * **registered verifiers** (stake ≥ the market minimum): `challenge_result` (not on their own
-//!   jobs); drawn quorum members vote.
-//! * **anyone**: `finalize_job` after the window, `resolve_dispute` after voting, `settle_vote`.
+//!   jobs); drawn quorum members (free stake ≥ the minimum at the draw) vote.
+//! * **anyone**: `draw_quorum`, `finalize_job` after the window, `resolve_dispute` after voting,
+//!   `settle_vote`.
 
 use anchor_lang::prelude::*;
 
@@ -74,12 +77,16 @@ pub mod cinder_verification {
         instructions::result::finalize_job(ctx)
     }
 
-    /// A registered verifier disputes a result within the window, with a bond.
-    pub fn challenge_result<'info>(
-        ctx: Context<'info, ChallengeResult<'info>>,
-        args: ChallengeResultArgs,
-    ) -> Result<()> {
-        instructions::challenge::challenge_result(ctx, args)
+    /// A registered verifier disputes a result within the window, with a bond; the quorum is
+    /// drawn later from a slot hash nobody knew yet.
+    pub fn challenge_result<'info>(ctx: Context<'info, ChallengeResult<'info>>) -> Result<()> {
+        instructions::challenge::challenge_result(ctx)
+    }
+
+    /// Anyone: fixes the draw's randomness once its slot exists and draws quorum members
+    /// (stake-weighted, each locking its vote penalty); repeatable until the quorum is complete.
+    pub fn draw_quorum<'info>(ctx: Context<'info, DrawQuorum<'info>>) -> Result<()> {
+        instructions::challenge::draw_quorum(ctx)
     }
 
     /// A quorum member commits `sha256(VOTE_TAG ‖ dispute ‖ voter ‖ vote ‖ salt)`.

@@ -50,21 +50,40 @@ pub struct Dispute {
     pub market: Pubkey,
     pub challenger: Pubkey,
     pub provider: Pubkey,
+    /// The market's stake pool (members' vote penalties are locked there at the draw).
+    pub pool: Pubkey,
     pub bond: u64,
     pub opened_at: i64,
-    /// Last second of the commit phase (inclusive).
+    /// Members to draw (the job's snapshot).
+    pub quorum: u8,
+    /// Least free stake a member must hold at the draw (the market's `min_stake` when the
+    /// challenge landed).
+    pub min_stake: u64,
+    /// The slot whose hash seeds the draw: later than the challenge's slot, so nobody knew it when
+    /// the challenge was sent. The hash used is that of the first produced slot `>= draw_slot`.
+    pub draw_slot: u64,
+    /// After this second, a dispute whose quorum is still incomplete resolves as `NoQuorum`.
+    pub draw_deadline: i64,
+    /// `selection_seed(slot hash, job, challenger)`, zero until `draw_quorum` fixes it.
+    pub seed: [u8; 32],
+    /// Verifiers registered when the seed was fixed (indices `0..candidate_count` are drawn).
+    pub candidate_count: u32,
+    /// Draw steps taken so far (each names one candidate index; see `draw_step_pick`).
+    pub draw_step: u32,
+    /// Last second of the commit phase (inclusive); 0 until the quorum is complete.
     pub commit_end: i64,
-    /// Last second of the reveal phase (inclusive).
+    /// Last second of the reveal phase (inclusive); 0 until the quorum is complete.
     pub reveal_end: i64,
     pub members: [Pubkey; MAX_QUORUM as usize],
     pub member_count: u8,
     pub commitments: [[u8; 32]; MAX_QUORUM as usize],
     /// 0 = none, VOTE_RESULT_CORRECT or VOTE_RESULT_WRONG once revealed.
     pub votes: [u8; MAX_QUORUM as usize],
-    /// Bit i set: member i's vote has been settled (penalty applied or not).
+    /// Bit i set: member i's vote has been settled (penalty applied or lock released).
     pub settled_mask: u16,
     pub outcome: DisputeOutcome,
     /// Stake a member loses for not revealing or voting with the minority (the job's snapshot).
+    /// Each member has exactly this much locked from its draw until `settle_vote`.
     pub vote_penalty: u64,
     pub bump: u8,
 }
@@ -74,48 +93,63 @@ pub fn selection_seed(slot_hash: &[u8; 32], job: &Pubkey, challenger: &Pubkey) -
     solana_sha256_hasher::hashv(&[QUORUM_TAG, slot_hash, job.as_ref(), challenger.as_ref()]).to_bytes()
 }
 
-/// Draws verifier indices without replacement: a partial Fisher–Yates shuffle of `0..count`
-/// driven by `sha256(seed ‖ step_le)`, keeping only the swapped positions (at most one per step),
-/// so its memory is bounded by the number of draws, not by `count`.
-///
-/// Step `i` picks `r = i + (first 8 bytes of sha256(seed ‖ i) as u64 LE) mod (count − i)`, swaps
-/// positions `i` and `r` of the virtual array, and yields the value now at position `i`.
-#[derive(Clone, Debug)]
-pub struct QuorumDraw {
-    seed: [u8; 32],
-    count: u32,
-    step: u32,
-    swapped: Vec<(u32, u32)>,
+/// One step of the stake-weighted draw: `h = sha256(seed ‖ step as u32 LE)`; the candidate is
+/// `u64_le(h[0..8]) mod count` and the acceptance ticket `u64_le(h[8..16]) mod weight_cap`. The
+/// candidate is accepted when `ticket < weight`, where `weight = min(free stake, weight_cap)` for
+/// a candidate holding at least the minimum (else 0). So a key's chance per step is proportional
+/// to its stake up to the cap, and splitting one stake over many keys gains nothing. The index of
+/// every step is fixed by the seed alone, whatever earlier steps accepted.
+pub fn draw_step_pick(seed: &[u8; 32], step: u32, count: u32, weight_cap: u64) -> (u32, u64) {
+    let h = solana_sha256_hasher::hashv(&[seed, &step.to_le_bytes()]).to_bytes();
+    let index = (u64::from_le_bytes(h[..8].try_into().unwrap()) % count.max(1) as u64) as u32;
+    let ticket = u64::from_le_bytes(h[8..16].try_into().unwrap()) % weight_cap.max(1);
+    (index, ticket)
 }
 
-impl QuorumDraw {
-    pub fn new(seed: [u8; 32], count: u32) -> Self {
-        QuorumDraw { seed, count, step: 0, swapped: Vec::new() }
-    }
-
-    fn get(&self, pos: u32) -> u32 {
-        self.swapped.iter().rev().find(|(p, _)| *p == pos).map(|(_, v)| *v).unwrap_or(pos)
-    }
-
-    fn set(&mut self, pos: u32, value: u32) {
-        self.swapped.push((pos, value));
+/// Draw weight of a candidate with `free` unlocked active stake: 0 below `min_stake`, else
+/// `min(free, weight_cap)`.
+pub fn draw_weight(free: u64, min_stake: u64, weight_cap: u64) -> u64 {
+    if free < min_stake.max(1) {
+        0
+    } else {
+        free.min(weight_cap)
     }
 }
 
-impl Iterator for QuorumDraw {
-    type Item = u32;
-    fn next(&mut self) -> Option<u32> {
-        let i = self.step;
-        if i >= self.count {
-            return None;
+/// Weight cap of a draw: `VERIFIER_WEIGHT_CAP_MULTIPLE × min_stake` (at least 1).
+pub fn weight_cap(min_stake: u64) -> u64 {
+    min_stake.saturating_mul(VERIFIER_WEIGHT_CAP_MULTIPLE as u64).max(1)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DrawRandomness {
+    NotReady,
+    Stale,
+    Ready { slot: u64, hash: [u8; 32] },
+}
+
+/// The hash the draw uses: that of the oldest entry of the SlotHashes sysvar data with a slot
+/// `>= draw_slot` (the first slot produced at or after it). `Stale` when that entry may already
+/// have aged out of the sysvar (the sysvar is full and its oldest entry is newer than
+/// `draw_slot`), `NotReady` when no such slot has been produced yet.
+pub fn draw_slot_hash(data: &[u8], draw_slot: u64) -> DrawRandomness {
+    let Some(n) = data.get(..8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes) else {
+        return DrawRandomness::NotReady;
+    };
+    let mut best: Option<(u64, [u8; 32])> = None;
+    let mut oldest = u64::MAX;
+    for i in 0..n.min(SLOT_HASHES_MAX_ENTRIES as u64 * 2) as usize {
+        let Some(e) = data.get(8 + i * 40..8 + (i + 1) * 40) else { break };
+        let slot = u64::from_le_bytes(e[..8].try_into().unwrap());
+        oldest = oldest.min(slot);
+        if slot >= draw_slot && best.is_none_or(|(b, _)| slot < b) {
+            best = Some((slot, e[8..].try_into().unwrap()));
         }
-        let h = solana_sha256_hasher::hashv(&[&self.seed, &i.to_le_bytes()]).to_bytes();
-        let r = i + (u64::from_le_bytes(h[..8].try_into().unwrap()) % (self.count - i) as u64) as u32;
-        let (vi, vr) = (self.get(i), self.get(r));
-        self.set(r, vi);
-        self.set(i, vr);
-        self.step += 1;
-        Some(vr)
+    }
+    match best {
+        None => DrawRandomness::NotReady,
+        Some(_) if n as usize >= SLOT_HASHES_MAX_ENTRIES && oldest > draw_slot => DrawRandomness::Stale,
+        Some((slot, hash)) => DrawRandomness::Ready { slot, hash },
     }
 }
 
@@ -135,6 +169,11 @@ pub fn slot_hash_of(data: &[u8], slot: u64) -> Option<[u8; 32]> {
 }
 
 impl Dispute {
+    /// Whether the whole quorum has been drawn (voting can start).
+    pub fn drawn(&self) -> bool {
+        self.member_count == self.quorum
+    }
+
     pub fn member_position(&self, key: &Pubkey) -> Option<usize> {
         self.members[..self.member_count as usize].iter().position(|m| m == key)
     }
@@ -160,7 +199,11 @@ impl Dispute {
 
     /// Whether member `i` loses its vote penalty under the final outcome: it never revealed, or
     /// it voted against the winning side.
+    /// Members of a quorum that was never completed could not vote and are never penalised.
     pub fn penalised(&self, i: usize) -> bool {
+        if !self.drawn() {
+            return false;
+        }
         match (self.outcome, self.votes[i]) {
             (_, 0) => true,
             (DisputeOutcome::ProviderRight, v) => v != VOTE_RESULT_CORRECT,
@@ -172,6 +215,21 @@ impl Dispute {
     pub fn all_settled(&self) -> bool {
         let all = (1u16 << self.member_count) - 1;
         self.settled_mask & all == all
+    }
+
+    /// The dispute's own consistency rules, checked after every change.
+    pub fn invariant(&self) -> Result<()> {
+        let ok = self.member_count <= self.quorum
+            && self.quorum <= MAX_QUORUM
+            && self.drawn() == (self.commit_end != 0)
+            && self.commit_end <= self.reveal_end;
+        require!(ok, VerificationError::DisputeInvariantViolated);
+        let members = &self.members[..self.member_count as usize];
+        for (i, m) in members.iter().enumerate() {
+            require!(*m != self.provider && *m != self.challenger, VerificationError::DisputeInvariantViolated);
+            require!(!members[..i].contains(m), VerificationError::DisputeInvariantViolated);
+        }
+        Ok(())
     }
 
     pub fn require_unresolved(&self) -> Result<()> {
@@ -192,10 +250,18 @@ mod tests {
             market: Pubkey::default(),
             challenger: Pubkey::default(),
             provider: Pubkey::default(),
+            pool: Pubkey::default(),
             bond: 0,
             opened_at: 0,
-            commit_end: 0,
-            reveal_end: 0,
+            quorum: votes.len() as u8,
+            min_stake: 0,
+            draw_slot: 0,
+            draw_deadline: 0,
+            seed: [0; 32],
+            candidate_count: 0,
+            draw_step: 0,
+            commit_end: 1,
+            reveal_end: 2,
             members: [Pubkey::default(); MAX_QUORUM as usize],
             member_count: votes.len() as u8,
             commitments: [[0; 32]; MAX_QUORUM as usize],
@@ -231,17 +297,43 @@ mod tests {
     }
 
     #[test]
-    fn draw_is_a_deterministic_permutation_without_replacement() {
+    fn draw_steps_are_fixed_by_the_seed_and_weighted_by_stake() {
         let seed = selection_seed(&[7; 32], &Pubkey::new_from_array([1; 32]), &Pubkey::new_from_array([2; 32]));
-        for count in [1u32, 2, 5, 17] {
-            let mut all: Vec<u32> = QuorumDraw::new(seed, count).collect();
-            assert_eq!(all, QuorumDraw::new(seed, count).collect::<Vec<_>>(), "deterministic");
-            all.sort();
-            assert_eq!(all, (0..count).collect::<Vec<_>>(), "every index exactly once");
-        }
+        let picks: Vec<_> = (0..64).map(|s| draw_step_pick(&seed, s, 17, 400)).collect();
+        assert_eq!(picks, (0..64).map(|s| draw_step_pick(&seed, s, 17, 400)).collect::<Vec<_>>());
+        assert!(picks.iter().all(|(i, t)| *i < 17 && *t < 400));
         let other = selection_seed(&[8; 32], &Pubkey::new_from_array([1; 32]), &Pubkey::new_from_array([2; 32]));
-        let first: Vec<u32> = QuorumDraw::new(seed, 17).take(3).collect();
-        assert_ne!(first, QuorumDraw::new(other, 17).take(3).collect::<Vec<_>>());
+        assert_ne!(picks[..4], (0..4).map(|s| draw_step_pick(&other, s, 17, 400)).collect::<Vec<_>>()[..]);
+        // Weight: none below the minimum, linear up to the cap, flat above it.
+        assert_eq!(draw_weight(99, 100, 400), 0);
+        assert_eq!(draw_weight(100, 100, 400), 100);
+        assert_eq!(draw_weight(250, 100, 400), 250);
+        assert_eq!(draw_weight(10_000, 100, 400), 400);
+        // Acceptance frequency follows the weight (over many steps).
+        let accepted = |w: u64| (0..20_000).filter(|s| draw_step_pick(&seed, *s, 1, 400).1 < w).count();
+        let (a100, a400) = (accepted(100), accepted(400));
+        assert_eq!(a400, 20_000);
+        assert!((4_500..5_500).contains(&a100), "about a quarter: {a100}");
+    }
+
+    #[test]
+    fn draw_randomness_uses_the_first_slot_at_or_after_the_target() {
+        let table = |slots: &[u64]| {
+            let mut d = (slots.len() as u64).to_le_bytes().to_vec();
+            for s in slots {
+                d.extend(s.to_le_bytes());
+                d.extend([*s as u8; 32]);
+            }
+            d
+        };
+        // Newest first, as in the sysvar; slot 12 was skipped.
+        let d = table(&[14, 13, 11, 10]);
+        assert_eq!(draw_slot_hash(&d, 12), DrawRandomness::Ready { slot: 13, hash: [13; 32] });
+        assert_eq!(draw_slot_hash(&d, 10), DrawRandomness::Ready { slot: 10, hash: [10; 32] });
+        assert_eq!(draw_slot_hash(&d, 15), DrawRandomness::NotReady);
+        let full: Vec<u64> = (0..SLOT_HASHES_MAX_ENTRIES as u64).map(|i| 1_000 - i).collect();
+        assert_eq!(draw_slot_hash(&table(&full), 100), DrawRandomness::Stale, "may have aged out");
+        assert_eq!(draw_slot_hash(&d[..20], 10), DrawRandomness::NotReady, "truncated data is not a panic");
     }
 
     #[test]

@@ -136,7 +136,6 @@ pub mod cinder_test_caller {
                         stake: a.stake.to_account_info(),
                         vault: a.vault.to_account_info(),
                         mint: a.mint.to_account_info(),
-                        treasury: a.treasury.to_account_info(),
                         reward_recipient: a.reward_recipient.as_ref().map(|r| r.to_account_info()),
                         token_program: a.token_program.to_account_info(),
                     },
@@ -232,9 +231,6 @@ pub struct SlashCpi<'info> {
     pub vault: UncheckedAccount<'info>,
     /// CHECK: passed through.
     pub mint: UncheckedAccount<'info>,
-    /// CHECK: passed through.
-    #[account(mut)]
-    pub treasury: UncheckedAccount<'info>,
     /// CHECK: passed through.
     #[account(mut)]
     pub reward_recipient: Option<UncheckedAccount<'info>>,

@@ -41,7 +41,9 @@ native_entry!(staking_entry, cinder_staking);
 native_entry!(jobs_entry, cinder_jobs);
 native_entry!(verification_entry, cinder_verification);
 
-/// A ProgramTest with the four Cinder programs loaded natively.
+/// A ProgramTest with the four Cinder programs loaded natively, and a ProgramData account for the
+/// jobs program naming [`crate::bootstrap::local_upgrade_authority`] (native builtins have none;
+/// `init_config` checks it, as on a real cluster).
 pub fn program_test() -> ProgramTest {
     let mut pt = ProgramTest::default();
     pt.prefer_bpf(false);
@@ -49,6 +51,17 @@ pub fn program_test() -> ProgramTest {
     pt.add_program("cinder_staking", cinder_staking::ID, processor!(staking_entry));
     pt.add_program("cinder_jobs", cinder_jobs::ID, processor!(jobs_entry));
     pt.add_program("cinder_verification", cinder_verification::ID, processor!(verification_entry));
+    let authority = crate::bootstrap::local_upgrade_authority().pubkey();
+    pt.add_account(
+        crate::jobs::program_data_address(&cinder_jobs::ID),
+        solana_account::Account {
+            lamports: 1_000_000_000,
+            data: crate::jobs::program_data_account_data(&authority),
+            owner: solana_sdk_ids::bpf_loader_upgradeable::ID,
+            executable: false,
+            rent_epoch: 0,
+        },
+    );
     pt
 }
 
@@ -97,6 +110,35 @@ impl LocalChain {
         let mut clock: Clock = ctx.banks_client.get_sysvar().await.map_err(rpc)?;
         clock.unix_timestamp = unix_timestamp;
         ctx.set_sysvar(&clock);
+        Ok(())
+    }
+
+    /// Overwrites an account's data in place (same owner and lamports): forged state, for tests of
+    /// what auditors and workers do when the books do not balance. Nothing a real node allows.
+    pub async fn overwrite_account_data(&self, key: &Pubkey, data: Vec<u8>) -> ChainResult<()> {
+        let mut ctx = self.ctx.lock().await;
+        let mut a = ctx
+            .banks_client
+            .get_account(*key)
+            .await
+            .map_err(rpc)?
+            .ok_or_else(|| ChainError::Rpc(format!("no account {key}")))?;
+        a.data = data;
+        ctx.set_account(key, &a.into());
+        Ok(())
+    }
+
+    /// Produces `n` more slots at the same unix time, so their hashes enter the SlotHashes sysvar
+    /// (what a dispute's quorum draw waits for).
+    pub async fn advance_slots(&self, n: u64) -> ChainResult<()> {
+        let mut ctx = self.ctx.lock().await;
+        for _ in 0..n {
+            let clock: Clock = ctx.banks_client.get_sysvar().await.map_err(rpc)?;
+            ctx.warp_to_slot(clock.slot + 1).map_err(|e| ChainError::Rpc(format!("warp: {e:?}")))?;
+            let mut next: Clock = ctx.banks_client.get_sysvar().await.map_err(rpc)?;
+            next.unix_timestamp = clock.unix_timestamp;
+            ctx.set_sysvar(&next);
+        }
         Ok(())
     }
 

@@ -42,7 +42,7 @@ pub enum ChainError {
     #[error("RPC error: {0}")]
     Rpc(String),
     /// The transaction executed and failed. `code` is the custom program error code, if any.
-    #[error("transaction failed: {message}{}", code.map(|c| format!(" (program error {c})")).unwrap_or_default())]
+    #[error("transaction failed: {message}{}", code.map(|c| format!(" ({})", crate::errors::describe_code(c))).unwrap_or_default())]
     Transaction { message: String, code: Option<u32>, logs: Vec<String> },
     /// The blockhash expired before the transaction landed, even after retries.
     #[error("blockhash expired before the transaction was confirmed (after {attempts} attempts)")]

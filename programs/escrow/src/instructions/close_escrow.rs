@@ -5,8 +5,9 @@ use crate::{constants::*, error::EscrowError, events::EscrowClosed, state::Escro
 
 #[derive(Accounts)]
 pub struct CloseEscrow<'info> {
-    /// Anyone may close an empty escrow: the rent can only go to the recorded payer, and tokens
-    /// sent to the vault outside `open_escrow` only to the depositor.
+    /// Anyone may close an empty escrow: the rent can only go to the recorded payer. Tokens sent
+    /// to the vault outside `open_escrow` (strays) go to `sweep_to`: any token account of the mint
+    /// when the controller closes (it names the party its rules pay), else one the depositor owns.
     pub caller: Signer<'info>,
     #[account(
         mut,
@@ -27,13 +28,10 @@ pub struct CloseEscrow<'info> {
     #[account(mut)]
     pub rent_payer: UncheckedAccount<'info>,
     /// Needed only when the vault holds stray tokens (sent to it directly): they are swept here.
-    #[account(
-        mut,
-        token::mint = mint,
-        token::authority = escrow.depositor,
-        token::token_program = token_program,
-    )]
-    pub depositor_token: Option<InterfaceAccount<'info, TokenAccount>>,
+    /// May be the same account as another one of the caller's (`dup`): it is only written by the
+    /// token program.
+    #[account(mut, dup, token::mint = mint, token::token_program = token_program)]
+    pub sweep_to: Option<InterfaceAccount<'info, TokenAccount>>,
     pub token_program: Interface<'info, TokenInterface>,
 }
 
@@ -41,7 +39,13 @@ impl CloseEscrow<'_> {
     pub fn validate(&self) -> Result<()> {
         require!(self.escrow.balance() == 0, EscrowError::EscrowNotEmpty);
         if self.vault.amount > 0 {
-            require!(self.depositor_token.is_some(), EscrowError::DepositorTokenAccountRequired);
+            let to = self.sweep_to.as_ref().ok_or(EscrowError::DepositorTokenAccountRequired)?;
+            // A stranger may only sweep strays back to the depositor; the controller (whose
+            // program rules decide who is paid) may name any token account of the mint.
+            if self.caller.key() != self.escrow.controller {
+                require_keys_eq!(to.owner, self.escrow.depositor, EscrowError::InvalidSweepAccount);
+            }
+            require_keys_neq!(to.key(), self.vault.key(), EscrowError::InvalidSweepAccount);
         }
         Ok(())
     }
@@ -54,14 +58,14 @@ pub fn handler(ctx: Context<CloseEscrow>) -> Result<()> {
     let escrow = &a.escrow;
     let seeds: &[&[u8]] = &[ESCROW_SEED, escrow.controller.as_ref(), escrow.seed.as_ref(), &[escrow.bump]];
     let stray = a.vault.amount;
-    if let (true, Some(depositor_token)) = (stray > 0, a.depositor_token.as_ref()) {
+    if let (true, Some(sweep_to)) = (stray > 0, a.sweep_to.as_ref()) {
         token_interface::transfer_checked(
             CpiContext::new_with_signer(
                 a.token_program.key(),
                 TransferChecked {
                     from: a.vault.to_account_info(),
                     mint: a.mint.to_account_info(),
-                    to: depositor_token.to_account_info(),
+                    to: sweep_to.to_account_info(),
                     authority: escrow.to_account_info(),
                 },
                 &[seeds],

@@ -50,7 +50,7 @@ pub struct ClaimJob<'info> {
 impl ClaimJob<'_> {
     pub fn validate(&self) -> Result<()> {
         require!(!self.config.paused, JobsError::Paused);
-        require!(self.job.status == JobStatus::Open, JobsError::InvalidJobStatus);
+        require!(self.job.status == JobStatus::Open, JobsError::JobNotOpen);
         require!(self.provider.models.contains(&self.market.model_id), JobsError::ModelNotServed);
         require!(self.stake.active >= self.market.params.min_stake, JobsError::InsufficientStake);
         if let Some(d) = self.job.designated {
@@ -60,9 +60,12 @@ impl ClaimJob<'_> {
     }
 }
 
-/// Whether a queue slot can be skipped: its job account is closed, or not open, or designated.
-fn slot_is_dead(info: &AccountInfo, market: &Pubkey, id: u64) -> Result<bool> {
-    let (expected, _) = Pubkey::find_program_address(&[JOB_SEED, market.as_ref(), &id.to_le_bytes()], &crate::ID);
+/// Whether queue slot `id` (below the market's `next_job_id`) can be skipped: its job account is
+/// closed, or not open, or designated.
+pub(crate) fn slot_is_dead(info: &AccountInfo, market: &Market, market_key: &Pubkey, id: u64) -> Result<bool> {
+    // A slot at or past the counter holds no job yet: skipping it would lose a future job.
+    require!(id < market.next_job_id, JobsError::NothingToAdvance);
+    let (expected, _) = Pubkey::find_program_address(&[JOB_SEED, market_key.as_ref(), &id.to_le_bytes()], &crate::ID);
     require_keys_eq!(info.key(), expected, JobsError::InvalidQueueSkip);
     if info.owner != &crate::ID || info.lamports() == 0 {
         return Ok(true); // closed (cancelled or settled)
@@ -81,7 +84,7 @@ pub fn claim_job<'info>(ctx: Context<'info, ClaimJob<'info>>) -> Result<()> {
         require!(ctx.remaining_accounts.len() <= MAX_QUEUE_SKIP as usize, JobsError::InvalidQueueSkip);
         let market = &mut ctx.accounts.market;
         for info in ctx.remaining_accounts {
-            require!(slot_is_dead(info, &market_key, market.queue_head)?, JobsError::InvalidQueueSkip);
+            require!(slot_is_dead(info, market, &market_key, market.queue_head)?, JobsError::InvalidQueueSkip);
             market.queue_head += 1;
             skipped += 1;
         }
@@ -113,6 +116,45 @@ pub fn claim_job<'info>(ctx: Context<'info, ClaimJob<'info>>) -> Result<()> {
         deadline: job.deadline,
         skipped,
         queue_head: ctx.accounts.market.queue_head,
+        timestamp: now,
+    });
+    Ok(())
+}
+
+#[derive(Accounts)]
+pub struct AdvanceQueue<'info> {
+    /// Anyone. Signs (pays the fee only).
+    pub caller: Signer<'info>,
+    #[account(
+        mut,
+        seeds = [MARKET_SEED, market.model.as_ref(), market.mint.as_ref(), market.creator.as_ref()],
+        bump = market.bump,
+    )]
+    pub market: Box<Account<'info, Market>>,
+    // remaining_accounts: the dead queue slots head, head+1, … (job PDAs, possibly closed), at
+    // most MAX_QUEUE_ADVANCE.
+}
+
+/// Moves the queue head past dead slots (closed, taken or designated jobs): permissionless and
+/// repeatable, so no number of dead slots can wedge a market's queue. Works while paused (it
+/// moves no money and only helps exits).
+pub fn advance_queue<'info>(ctx: Context<'info, AdvanceQueue<'info>>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let n = ctx.remaining_accounts.len();
+    require!(n > 0, JobsError::NothingToAdvance);
+    require!(n <= MAX_QUEUE_ADVANCE as usize, JobsError::InvalidQueueSkip);
+    let market_key = ctx.accounts.market.key();
+    let market = &mut ctx.accounts.market;
+    let from = market.queue_head;
+    for info in ctx.remaining_accounts {
+        require!(slot_is_dead(info, market, &market_key, market.queue_head)?, JobsError::InvalidQueueSkip);
+        market.queue_head += 1;
+    }
+    cinder_common::emit_event!(QueueAdvanced {
+        market: market_key,
+        caller: ctx.accounts.caller.key(),
+        from,
+        to: market.queue_head,
         timestamp: now,
     });
     Ok(())

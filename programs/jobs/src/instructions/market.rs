@@ -5,6 +5,17 @@ use cinder_staking::{StakePool, POOL_SEED};
 
 use crate::{constants::*, error::JobsError, events::*, state::*};
 
+/// The market's own ranges plus the pool's current limits. The pool's reward cap and minimum stake
+/// are checked here, when terms are set, and never when a job ends: an admin changing them later
+/// cannot make a posted job's exit fail.
+fn validate_against_pool(params: &MarketParams, pool: &StakePool) -> Result<()> {
+    params.validate()?;
+    require!(params.challenger_reward_bps <= pool.max_reward_bps, JobsError::RewardAbovePoolCap);
+    require!(params.timeout_client_bps <= pool.max_reward_bps, JobsError::RewardAbovePoolCap);
+    require!(params.min_stake >= pool.min_stake, JobsError::InvalidMarketParams);
+    Ok(())
+}
+
 #[derive(Accounts)]
 pub struct CreateMarket<'info> {
     /// The market creator (may change parameters for future jobs). Signs and pays.
@@ -48,11 +59,8 @@ pub struct CreateMarket<'info> {
 }
 
 pub fn create_market(ctx: Context<CreateMarket>, params: MarketParams) -> Result<()> {
-    params.validate()?;
     let pool = &ctx.accounts.pool;
-    require!(params.challenger_reward_bps <= pool.max_reward_bps, JobsError::InvalidMarketParams);
-    require!(params.timeout_client_bps <= pool.max_reward_bps, JobsError::InvalidMarketParams);
-    require!(params.min_stake >= pool.min_stake, JobsError::InvalidMarketParams);
+    validate_against_pool(&params, pool)?;
     // No mint-policy check here: the market must use the mint's stake pool, and `init_pool`
     // already applied the policy to this mint (extensions cannot be added to a mint later).
     let market = &mut ctx.accounts.market;
@@ -101,11 +109,8 @@ pub struct UpdateMarket<'info> {
 
 /// New parameters apply to jobs posted afterwards; every job keeps its own snapshot.
 pub fn update_market(ctx: Context<UpdateMarket>, params: MarketParams) -> Result<()> {
-    params.validate()?;
     let pool = &ctx.accounts.pool;
-    require!(params.challenger_reward_bps <= pool.max_reward_bps, JobsError::InvalidMarketParams);
-    require!(params.timeout_client_bps <= pool.max_reward_bps, JobsError::InvalidMarketParams);
-    require!(params.min_stake >= pool.min_stake, JobsError::InvalidMarketParams);
+    validate_against_pool(&params, pool)?;
     let market = &mut ctx.accounts.market;
     let old = market.params;
     market.params = params;

@@ -16,6 +16,10 @@ pub struct PostJobArgs {
     pub params: InferenceParams,
     /// A provider the client chooses; the job then skips the queue and only it may claim.
     pub designated: Option<Pubkey>,
+    /// The market terms the client agreed to: `market.params.terms_hash(config.protocol_fee_bps)`
+    /// as the client read them. A market or fee change before the post lands fails it
+    /// (`MarketTermsChanged`) instead of binding the client to terms it never saw.
+    pub expected_terms: [u8; 32],
 }
 
 #[derive(Accounts)]
@@ -62,6 +66,10 @@ pub struct PostJob<'info> {
 impl PostJob<'_> {
     pub fn validate(&self, args: &PostJobArgs) -> Result<()> {
         require!(!self.config.paused, JobsError::Paused);
+        require!(
+            args.expected_terms == self.market.params.terms_hash(self.config.protocol_fee_bps),
+            JobsError::MarketTermsChanged
+        );
         require!(args.payment >= self.market.params.price, JobsError::PaymentBelowPrice);
         require!(args.input_uri.len() <= MAX_URI_LEN as usize, JobsError::StringTooLong);
         require!(args.params.max_tokens > 0 && args.params.dtype <= 2, JobsError::InvalidParams);
@@ -167,8 +175,9 @@ pub struct CancelJob<'info> {
         close = client,
     )]
     pub job: Box<Account<'info, Job>>,
-    /// Any token account of the mint owned by the client (the escrow program checks it).
-    #[account(mut)]
+    /// Any token account of the mint owned by the client (the escrow program checks it); also
+    /// receives stray tokens found in the vault.
+    #[account(mut, token::authority = client)]
     pub client_token: InterfaceAccount<'info, TokenAccount>,
     /// CHECK: the job's escrow; the escrow program checks it against the controller and seed.
     #[account(mut)]
@@ -196,10 +205,10 @@ fn refund_open_job<'info>(
     client: &AccountInfo<'info>,
     job_lamports: u64,
 ) -> Result<(u64, u64)> {
-    require!(job.status == JobStatus::Open, JobsError::InvalidJobStatus);
+    require!(job.status == JobStatus::Open, JobsError::JobNotOpen);
     crate::check_job_escrow(&esc.escrow.key(), &job_key)?;
     esc.refund(client_token)?;
-    let rent = esc.close(client)?;
+    let rent = esc.close(client, client_token)?;
     if market.queue_head == job.job_id {
         market.queue_head += 1;
     }
@@ -268,8 +277,8 @@ pub struct ExpireOpenJob<'info> {
     /// CHECK: the job's client (checked against the job); receives the rent.
     #[account(mut)]
     pub client: UncheckedAccount<'info>,
-    /// A token account owned by the client (the escrow program checks it).
-    #[account(mut)]
+    /// A token account owned by the client; receives the refund and any stray tokens.
+    #[account(mut, token::authority = client)]
     pub client_token: InterfaceAccount<'info, TokenAccount>,
     /// CHECK: the job's escrow; checked against the job, then by the escrow program.
     #[account(mut)]

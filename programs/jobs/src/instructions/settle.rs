@@ -1,7 +1,7 @@
 //! Every way a claimed job ends, plus the two transitions the verification program drives.
 //!
 //! * `expire_job` (anyone, after the deadline, no result): client refunded in full, collateral
-//!   slashed (a market-set share to the client, the rest to the treasury).
+//!   slashed (a market-set share to the client, the rest accrues to the pool treasury).
 //! * `record_result` / `mark_challenged` (verification program only): Claimed → Submitted →
 //!   Challenged.
 //! * `settle_job` (verification program only): the result stood — payment minus fee to the
@@ -10,7 +10,8 @@
 //!   slashed (a market-set share to the challenger, the rest to the treasury).
 //!
 //! Each path empties and closes the job's escrow and the job account; all rent goes to the client
-//! who paid it.
+//! who paid it. Tokens sent straight into the job's vault (strays) go with the payout: to the
+//! client on refund paths, to the provider when it is paid.
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use cinder_escrow::program::CinderEscrow;
@@ -35,7 +36,6 @@ pub struct CloseJob<'info> {
         bump = market.bump,
         has_one = pool,
         has_one = mint,
-        has_one = treasury_token @ JobsError::InvalidTreasury,
         has_one = token_program,
     )]
     pub market: Box<Account<'info, Market>>,
@@ -60,7 +60,17 @@ pub struct CloseJob<'info> {
     #[account(mut)]
     pub vault: UncheckedAccount<'info>,
     pub mint: Box<InterfaceAccount<'info, Mint>>,
-    #[account(mut)]
+    /// Receives the protocol fee: any token account of the mint owned by the *current*
+    /// `config.treasury` (anyone can create one), so rotating or closing a treasury account never
+    /// blocks a settlement. May coincide with a party's account (`dup`): only the token program
+    /// writes it.
+    #[account(
+        mut,
+        dup,
+        token::mint = mint,
+        token::token_program = token_program,
+        constraint = treasury_token.owner == config.treasury @ JobsError::InvalidTreasury,
+    )]
     pub treasury_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut)]
     pub pool: Box<Account<'info, StakePool>>,
@@ -117,13 +127,12 @@ impl<'info> CloseJob<'info> {
     ) -> Result<(u64, u64, u64, u64, u64)> {
         let esc = self.escrow()?;
         esc.refund(client_token)?;
-        let rent = esc.close(&self.client.to_account_info())?;
+        let rent = esc.close(&self.client.to_account_info(), client_token)?;
         let (slashed, reward, to_treasury) = self.stake().slash(
             self.job.collateral,
             reward_bps,
             &self.pool_vault.to_account_info(),
             &self.mint.to_account_info(),
-            &self.treasury_token.to_account_info(),
             Some(reward_to),
             &self.token_program.to_account_info(),
         )?;
@@ -138,7 +147,7 @@ pub struct ExpireJob<'info> {
     pub caller: Signer<'info>,
     pub close: CloseJob<'info>,
     /// The client's token account: receives the refund and the compensation.
-    #[account(mut, token::authority = close.job.client)]
+    #[account(mut, dup, token::authority = close.job.client)]
     pub client_token: Box<InterfaceAccount<'info, TokenAccount>>,
 }
 
@@ -146,7 +155,7 @@ pub struct ExpireJob<'info> {
 pub fn expire_job(ctx: Context<ExpireJob>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let c = &ctx.accounts.close;
-    require!(c.job.status == JobStatus::Claimed, JobsError::InvalidJobStatus);
+    require!(c.job.status == JobStatus::Claimed, JobsError::JobNotClaimed);
     require!(now > c.job.deadline, JobsError::DeadlineNotReached);
     let bps = c.job.timeout_client_bps;
     let ct = ctx.accounts.client_token.to_account_info();
@@ -194,9 +203,9 @@ pub fn record_result(ctx: Context<VerificationGated>, args: RecordResultArgs) ->
     let now = Clock::get()?.unix_timestamp;
     require!(args.output_uri.len() <= MAX_URI_LEN as usize, JobsError::StringTooLong);
     let job = &mut ctx.accounts.job;
-    require_keys_eq!(job.provider, args.provider, JobsError::InvalidJobStatus);
-    require!(job.status == JobStatus::Claimed, JobsError::InvalidJobStatus);
-    require!(now <= job.deadline, JobsError::InvalidJobStatus);
+    require_keys_eq!(job.provider, args.provider, JobsError::NotJobProvider);
+    require!(job.status == JobStatus::Claimed, JobsError::JobNotClaimed);
+    require!(now <= job.deadline, JobsError::ResultDeadlinePassed);
     job.record_result(args.commitment, args.output_hash, args.output_uri.clone(), now)?;
     cinder_common::emit_event!(ResultRecorded {
         job: job.key(),
@@ -214,8 +223,8 @@ pub fn record_result(ctx: Context<VerificationGated>, args: RecordResultArgs) ->
 pub fn mark_challenged(ctx: Context<VerificationGated>, challenger: Pubkey) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let job = &mut ctx.accounts.job;
-    require!(job.status == JobStatus::Submitted, JobsError::InvalidJobStatus);
-    require!(now <= job.window_end, JobsError::InvalidJobStatus);
+    require!(job.status == JobStatus::Submitted, JobsError::JobNotSubmitted);
+    require!(now <= job.window_end, JobsError::ChallengeWindowClosed);
     job.status = JobStatus::Challenged;
     cinder_common::emit_event!(JobChallenged { job: job.key(), challenger, timestamp: now });
     Ok(())
@@ -227,8 +236,8 @@ pub struct SettleJob<'info> {
     #[account(address = close.config.verification_authority @ JobsError::NotVerificationProgram)]
     pub verification_authority: Signer<'info>,
     pub close: CloseJob<'info>,
-    /// The provider's token account (owned by the job's provider).
-    #[account(mut, token::authority = close.job.provider)]
+    /// The provider's token account (owned by the job's provider); also receives stray tokens.
+    #[account(mut, dup, token::authority = close.job.provider)]
     pub provider_token: Box<InterfaceAccount<'info, TokenAccount>>,
 }
 
@@ -239,9 +248,9 @@ pub fn settle_job(ctx: Context<SettleJob>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let c = &ctx.accounts.close;
     match c.job.status {
-        JobStatus::Submitted => require!(now > c.job.window_end, JobsError::InvalidJobStatus),
+        JobStatus::Submitted => require!(now > c.job.window_end, JobsError::ChallengeWindowOpen),
         JobStatus::Challenged => {}
-        _ => return err!(JobsError::InvalidJobStatus),
+        _ => return err!(JobsError::JobNotSubmitted),
     }
     let split = split_payment(c.job.payment, c.job.fee_bps);
     let esc = c.escrow()?;
@@ -249,7 +258,8 @@ pub fn settle_job(ctx: Context<SettleJob>) -> Result<()> {
         (&ctx.accounts.provider_token.to_account_info(), split.to_provider),
         (&c.treasury_token.to_account_info(), split.fee),
     ])?;
-    let rent = esc.close(&c.client.to_account_info())? + c.job.to_account_info().lamports();
+    let provider_token = ctx.accounts.provider_token.to_account_info();
+    let rent = esc.close(&c.client.to_account_info(), &provider_token)? + c.job.to_account_info().lamports();
     c.stake().unlock(c.job.collateral)?;
     let (job, job_id, provider, payment, collateral) =
         (c.job.key(), c.job.job_id, c.job.provider, c.job.payment, c.job.collateral);
@@ -278,10 +288,11 @@ pub struct SlashJob<'info> {
     pub verification_authority: Signer<'info>,
     pub close: CloseJob<'info>,
     /// The client's token account: receives the refund.
-    #[account(mut, token::authority = close.job.client)]
+    #[account(mut, dup, token::authority = close.job.client)]
     pub client_token: Box<InterfaceAccount<'info, TokenAccount>>,
-    /// The challenger's token account: receives the challenger's share of the slash.
-    #[account(mut)]
+    /// The challenger's token account: receives the challenger's share of the slash (the
+    /// verification program checks its owner). May be the client's (`dup`).
+    #[account(mut, dup)]
     pub challenger_token: Box<InterfaceAccount<'info, TokenAccount>>,
 }
 
@@ -289,7 +300,7 @@ pub struct SlashJob<'info> {
 pub fn slash_job(ctx: Context<SlashJob>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let c = &ctx.accounts.close;
-    require!(c.job.status == JobStatus::Challenged, JobsError::InvalidJobStatus);
+    require!(c.job.status == JobStatus::Challenged, JobsError::JobNotChallenged);
     let bps = c.job.challenger_reward_bps;
     let (refunded, slashed, reward, to_treasury, rent) = c.refund_and_slash(
         &ctx.accounts.client_token.to_account_info(),

@@ -80,7 +80,6 @@ pub struct SlashStake<'info> {
         constraint = pool.is_authority(&authority.key()) @ StakingError::UnauthorizedCaller,
         has_one = mint,
         has_one = vault,
-        has_one = treasury @ StakingError::InvalidTreasury,
         has_one = token_program,
     )]
     pub pool: Account<'info, StakePool>,
@@ -94,10 +93,8 @@ pub struct SlashStake<'info> {
     #[account(mut)]
     pub vault: InterfaceAccount<'info, TokenAccount>,
     pub mint: InterfaceAccount<'info, Mint>,
-    /// The pool's treasury (checked against the pool): receives `slashed - reward`.
-    #[account(mut)]
-    pub treasury: InterfaceAccount<'info, TokenAccount>,
     /// Receives the reward (for example a successful challenger). Required when `reward_bps > 0`.
+    /// The treasury's part stays in the vault (`pool.treasury_accrued`).
     #[account(mut, token::mint = mint, token::token_program = token_program)]
     pub reward_recipient: Option<InterfaceAccount<'info, TokenAccount>>,
     pub token_program: Interface<'info, TokenInterface>,
@@ -106,7 +103,7 @@ pub struct SlashStake<'info> {
 impl<'info> SlashStake<'info> {
     pub fn validate(&self, args: &SlashStakeArgs) -> Result<()> {
         require!(args.amount > 0, StakingError::ZeroAmount);
-        require!(args.reward_bps <= self.pool.max_reward_bps, StakingError::RewardBpsTooHigh);
+        require!(args.reward_bps <= MAX_REWARD_BPS_CAP, StakingError::RewardBpsTooHigh);
         if args.reward_bps > 0 {
             require!(self.reward_recipient.is_some(), StakingError::RewardRecipientRequired);
         }
@@ -137,7 +134,7 @@ impl<'info> SlashStake<'info> {
 }
 
 /// Slashes up to `amount` of the staker's stake (releasing as much lock) and splits it between the
-/// reward recipient and the treasury.
+/// reward recipient and the treasury's accrual in the vault.
 #[access_control(ctx.accounts.validate(&args))]
 pub fn slash_stake(ctx: Context<SlashStake>, args: SlashStakeArgs) -> Result<()> {
     let a = ctx.accounts;
@@ -146,7 +143,6 @@ pub fn slash_stake(ctx: Context<SlashStake>, args: SlashStakeArgs) -> Result<()>
     if let Some(r) = a.reward_recipient.as_ref() {
         a.pay(r.to_account_info(), outcome.reward)?;
     }
-    a.pay(a.treasury.to_account_info(), outcome.to_treasury)?;
     cinder_common::emit_event!(StakeSlashed {
         pool: a.pool.key(),
         stake: a.stake.key(),
@@ -156,7 +152,7 @@ pub fn slash_stake(ctx: Context<SlashStake>, args: SlashStakeArgs) -> Result<()>
         reward: outcome.reward,
         reward_recipient: a.reward_recipient.as_ref().map(|r| r.key()),
         to_treasury: outcome.to_treasury,
-        treasury: a.treasury.key(),
+        treasury_accrued: a.pool.treasury_accrued,
     });
     Ok(())
 }

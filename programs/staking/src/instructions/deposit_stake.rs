@@ -46,7 +46,11 @@ pub struct DepositStake<'info> {
 }
 
 /// Adds `amount` to the owner's active stake.
+///
+/// The mint policy is checked again on every deposit: a mint account that changed since the pool
+/// was created (for example closed and re-created with other extensions) is refused.
 pub fn handler(ctx: Context<DepositStake>, amount: u64) -> Result<()> {
+    crate::check_mint(&ctx.accounts.mint.to_account_info())?;
     let a = ctx.accounts;
     if a.stake.owner == Pubkey::default() {
         a.stake.pool = a.pool.key();

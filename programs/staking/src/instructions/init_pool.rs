@@ -85,7 +85,8 @@ pub fn handler(ctx: Context<InitPool>, args: InitPoolArgs) -> Result<()> {
         staker_count: 0,
         bump: ctx.bumps.pool,
         vault_bump: ctx.bumps.vault,
-        _reserved: [0; 64],
+        treasury_accrued: 0,
+        _reserved: [0; 56],
     });
     pool.invariant()?;
     cinder_common::emit_event!(PoolInitialized {

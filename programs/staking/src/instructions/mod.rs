@@ -5,6 +5,7 @@ pub mod init_pool;
 pub mod owner_actions;
 pub mod update_pool;
 pub mod withdraw_stake;
+pub mod withdraw_treasury;
 
 pub use authority_actions::*;
 pub use deposit_stake::*;
@@ -12,3 +13,4 @@ pub use init_pool::*;
 pub use owner_actions::*;
 pub use update_pool::*;
 pub use withdraw_stake::*;
+pub use withdraw_treasury::*;

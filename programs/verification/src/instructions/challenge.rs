@@ -1,26 +1,26 @@
-//! `challenge_result`: a staked verifier (not the provider) disputes a result within the window,
-//! with a bond; a quorum that neither side picks is drawn at once.
+//! `challenge_result` and `draw_quorum`: a staked verifier (not the provider) disputes a result
+//! within the window, with a bond; the quorum is drawn afterwards, permissionlessly, from
+//! randomness that did not exist when the challenge was sent.
 //!
-//! Randomness: the challenger names a recent slot (at most `MAX_SLOT_AGE` slots old) whose hash is
-//! in the SlotHashes sysvar; `seed = sha256(QUORUM_TAG ‖ slot hash ‖ job ‖ challenger)` drives a
-//! draw without replacement (`QuorumDraw`). Candidates that are the provider or the challenger
-//! are skipped. Limits (documented in docs/ARCHITECTURE.md): the
-//! challenger can choose among ~16 slots and when to challenge within the window, and a slot leader
-//! can bias its slot hash; this makes the draw unpredictable to the *provider* but lets a patient
-//! challenger grind. Stake-weighted, VRF-based selection is future work.
+//! Randomness: the challenge records `draw_slot = its slot + DRAW_DELAY_SLOTS`. `draw_quorum`
+//! (anyone, repeatable) uses the hash of the first produced slot `>= draw_slot` from the SlotHashes
+//! sysvar; `seed = sha256(QUORUM_TAG ‖ slot hash ‖ job ‖ challenger)`. If that hash has aged out
+//! of the sysvar before anyone drew, the target moves to a new future slot (nobody can pick among
+//! old hashes). Limits (docs/ARCHITECTURE.md): the leader of the target slot can bias or skip it.
+//!
+//! The draw is stake-weighted: step `k` names candidate `i_k` and a ticket (`draw_step_pick`); the
+//! candidate becomes a member when its ticket is below its weight, `min(free stake, cap)` for a
+//! candidate with at least the dispute's `min_stake` free (0 otherwise), and it is neither the
+//! provider, the challenger nor already a member. Each member's `vote_penalty` is locked in the
+//! staking program at once, so the stake that answers for its vote cannot leave before
+//! `settle_vote`. A draw that has not completed by `draw_deadline` resolves as `NoQuorum`.
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use cinder_escrow::program::CinderEscrow;
-use cinder_jobs::{program::CinderJobs, Job, JobStatus, Market};
-use cinder_staking::{ProviderStake, STAKE_SEED};
+use cinder_jobs::{calls::StakeCtx, program::CinderJobs, Job, JobStatus, Market};
+use cinder_staking::{program::CinderStaking, ProviderStake, StakePool, STAKE_SEED};
 
 use crate::{constants::*, error::VerificationError, events::*, state::*};
-
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
-pub struct ChallengeResultArgs {
-    /// A recent slot whose hash seeds the quorum draw.
-    pub randomness_slot: u64,
-}
 
 #[derive(Accounts)]
 pub struct ChallengeResult<'info> {
@@ -69,9 +69,6 @@ pub struct ChallengeResult<'info> {
         bump,
     )]
     pub dispute: Box<Account<'info, Dispute>>,
-    /// CHECK: the SlotHashes sysvar (address checked).
-    #[account(address = solana_sdk_ids::sysvar::slot_hashes::ID)]
-    pub slot_hashes: UncheckedAccount<'info>,
     /// CHECK: this program's signing PDA.
     #[account(seeds = [VERIFICATION_AUTHORITY_SEED], bump)]
     pub verification_authority: UncheckedAccount<'info>,
@@ -79,7 +76,6 @@ pub struct ChallengeResult<'info> {
     pub escrow_program: Program<'info, CinderEscrow>,
     pub token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
-    // remaining_accounts: VerifierEntry accounts for candidates 0, 1, 2, … of the draw.
 }
 
 impl ChallengeResult<'_> {
@@ -89,47 +85,16 @@ impl ChallengeResult<'_> {
         require!(now <= self.job.window_end, VerificationError::ChallengeWindowClosed);
         require_keys_neq!(self.job.provider, self.challenger.key(), VerificationError::ProviderCannotChallenge);
         require!(self.challenger_stake.active >= self.market.params.min_stake, VerificationError::InsufficientStake);
+        // The provider and the challenger are never drawn: at least `quorum` others must exist.
+        require!(self.verifier_set.count as usize > self.job.quorum as usize, VerificationError::NotEnoughVerifiers);
         Ok(())
     }
 }
 
 #[access_control(ctx.accounts.validate())]
-pub fn challenge_result<'info>(ctx: Context<'info, ChallengeResult<'info>>, args: ChallengeResultArgs) -> Result<()> {
+pub fn challenge_result<'info>(ctx: Context<'info, ChallengeResult<'info>>) -> Result<()> {
     let clock = Clock::get()?;
     let a = &ctx.accounts;
-    require!(
-        args.randomness_slot <= clock.slot && clock.slot - args.randomness_slot <= MAX_SLOT_AGE,
-        VerificationError::StaleRandomnessSlot
-    );
-    let slot_hash = slot_hash_of(&a.slot_hashes.try_borrow_data()?, args.randomness_slot)
-        .ok_or(VerificationError::StaleRandomnessSlot)?;
-
-    // Draw the quorum and check the candidate accounts against it.
-    let quorum = a.job.quorum as usize;
-    let count = a.verifier_set.count;
-    require!(count as usize > quorum, VerificationError::NotEnoughVerifiers);
-    require!(
-        ctx.remaining_accounts.len() <= quorum + MAX_EXTRA_CANDIDATES as usize,
-        VerificationError::InvalidQuorumCandidate
-    );
-    let seed = selection_seed(&slot_hash, &a.job.key(), &a.challenger.key());
-    let mut draw = QuorumDraw::new(seed, count);
-    let mut members: Vec<Pubkey> = Vec::with_capacity(quorum);
-    for info in ctx.remaining_accounts.iter() {
-        if members.len() == quorum {
-            break;
-        }
-        let index = draw.next().ok_or(VerificationError::NotEnoughVerifiers)?;
-        let entry =
-            Account::<VerifierEntry>::try_from(info).map_err(|_| error!(VerificationError::InvalidQuorumCandidate))?;
-        require_keys_eq!(entry.market, a.market.key(), VerificationError::InvalidQuorumCandidate);
-        require!(entry.index == index, VerificationError::InvalidQuorumCandidate);
-        let v = entry.verifier;
-        if v != a.job.provider && v != a.challenger.key() {
-            members.push(v);
-        }
-    }
-    require!(members.len() == quorum, VerificationError::NotEnoughVerifiers);
 
     // The bond goes into its own escrow, controlled by this program.
     let bump = ctx.bumps.verification_authority;
@@ -153,6 +118,7 @@ pub fn challenge_result<'info>(ctx: Context<'info, ChallengeResult<'info>>, args
         ),
         cinder_escrow::instructions::OpenEscrowArgs { seed: a.job.key().to_bytes(), amount: bond },
     )?;
+
     // Submitted → Challenged (the jobs program emits JobChallenged).
     cinder_jobs::cpi::mark_challenged(
         CpiContext::new_with_signer(
@@ -168,41 +134,188 @@ pub fn challenge_result<'info>(ctx: Context<'info, ChallengeResult<'info>>, args
     )?;
 
     let period = a.job.voting_period_secs;
-    let commit_end = clock.unix_timestamp.checked_add(period).ok_or(VerificationError::ArithmeticOverflow)?;
-    let reveal_end = commit_end.checked_add(period).ok_or(VerificationError::ArithmeticOverflow)?;
-    let mut member_arr = [Pubkey::default(); cinder_jobs::MAX_QUORUM as usize];
-    member_arr[..quorum].copy_from_slice(&members);
+    let draw_deadline = clock.unix_timestamp.checked_add(period).ok_or(VerificationError::ArithmeticOverflow)?;
+    let draw_slot = clock.slot.checked_add(DRAW_DELAY_SLOTS).ok_or(VerificationError::ArithmeticOverflow)?;
     let (job, provider, challenger, market) = (a.job.key(), a.job.provider, a.challenger.key(), a.market.key());
-    let job_vote_penalty = ctx.accounts.job.vote_penalty;
+    let (quorum, vote_penalty, min_stake, pool) =
+        (a.job.quorum, a.job.vote_penalty, a.market.params.min_stake, a.market.pool);
     let dispute = &mut ctx.accounts.dispute;
     dispute.set_inner(Dispute {
         job,
         market,
         challenger,
         provider,
+        pool,
         bond,
         opened_at: clock.unix_timestamp,
-        commit_end,
-        reveal_end,
-        members: member_arr,
-        member_count: quorum as u8,
+        quorum,
+        min_stake,
+        draw_slot,
+        draw_deadline,
+        seed: [0; 32],
+        candidate_count: 0,
+        draw_step: 0,
+        commit_end: 0,
+        reveal_end: 0,
+        members: [Pubkey::default(); cinder_jobs::MAX_QUORUM as usize],
+        member_count: 0,
         commitments: [[0; 32]; cinder_jobs::MAX_QUORUM as usize],
         votes: [0; cinder_jobs::MAX_QUORUM as usize],
         settled_mask: 0,
         outcome: DisputeOutcome::Pending,
-        vote_penalty: job_vote_penalty,
+        vote_penalty,
         bump: ctx.bumps.dispute,
     });
+    dispute.invariant()?;
     cinder_common::emit_event!(DisputeOpened {
         dispute: dispute.key(),
         job,
         challenger,
         provider,
         bond,
-        members,
-        randomness_slot: args.randomness_slot,
-        commit_end,
-        reveal_end,
+        quorum,
+        draw_slot,
+        draw_deadline,
     });
     Ok(())
+}
+
+#[derive(Accounts)]
+pub struct DrawQuorum<'info> {
+    /// Anyone. Signs (pays the fee only).
+    pub caller: Signer<'info>,
+    #[account(mut, seeds = [DISPUTE_SEED, dispute.job.as_ref()], bump = dispute.bump)]
+    pub dispute: Box<Account<'info, Dispute>>,
+    #[account(
+        seeds = [VERIFIER_SET_SEED, dispute.market.as_ref()],
+        bump = verifier_set.bump,
+    )]
+    pub verifier_set: Box<Account<'info, VerifierSet>>,
+    /// The market's stake pool (members' vote penalties are locked here).
+    #[account(mut, address = dispute.pool @ VerificationError::WrongDisputeAccount)]
+    pub pool: Box<Account<'info, StakePool>>,
+    /// CHECK: the SlotHashes sysvar (address checked).
+    #[account(address = solana_sdk_ids::sysvar::slot_hashes::ID)]
+    pub slot_hashes: UncheckedAccount<'info>,
+    /// CHECK: this program's signing PDA (a pool authority).
+    #[account(seeds = [VERIFICATION_AUTHORITY_SEED], bump)]
+    pub verification_authority: UncheckedAccount<'info>,
+    pub staking_program: Program<'info, CinderStaking>,
+    // remaining_accounts: (VerifierEntry, ProviderStake (writable)) pairs for draw steps
+    // draw_step, draw_step + 1, … in order; at most MAX_DRAW_PAIRS.
+}
+
+/// Fixes the seed once its slot exists, then takes draw steps over the candidate pairs passed
+/// (the steps' indices follow from the seed alone, so anyone can compute which entries to pass).
+pub fn draw_quorum<'info>(ctx: Context<'info, DrawQuorum<'info>>) -> Result<()> {
+    let clock = Clock::get()?;
+    let key = ctx.accounts.dispute.key();
+    let d = &ctx.accounts.dispute;
+    d.require_unresolved()?;
+    require!(!d.drawn(), VerificationError::QuorumAlreadyDrawn);
+    let pairs = ctx.remaining_accounts;
+    require!(
+        pairs.len() % 2 == 0 && pairs.len() <= 2 * MAX_DRAW_PAIRS as usize,
+        VerificationError::InvalidDrawCandidates
+    );
+
+    let dispute = &mut ctx.accounts.dispute;
+    if dispute.seed == [0; 32] {
+        require!(clock.slot > dispute.draw_slot, VerificationError::RandomnessNotReady);
+        match draw_slot_hash(&ctx.accounts.slot_hashes.try_borrow_data()?, dispute.draw_slot) {
+            DrawRandomness::NotReady => return err!(VerificationError::RandomnessNotReady),
+            DrawRandomness::Stale => {
+                // Nobody drew while the target's hash was available: aim at a future slot again.
+                dispute.draw_slot =
+                    clock.slot.checked_add(DRAW_DELAY_SLOTS).ok_or(VerificationError::ArithmeticOverflow)?;
+                cinder_common::emit_event!(QuorumDrawn {
+                    dispute: key,
+                    randomness_slot: dispute.draw_slot,
+                    retargeted: true,
+                    new_members: vec![],
+                    member_count: dispute.member_count,
+                    draw_step: dispute.draw_step,
+                    commit_end: 0,
+                    reveal_end: 0,
+                });
+                return Ok(());
+            }
+            DrawRandomness::Ready { slot, hash } => {
+                dispute.seed = selection_seed(&hash, &dispute.job, &dispute.challenger);
+                dispute.candidate_count = ctx.accounts.verifier_set.count;
+                dispute.draw_slot = slot;
+            }
+        }
+    }
+
+    let cap = weight_cap(dispute.min_stake);
+    let max_steps = MAX_DRAW_STEPS_PER_SEAT.saturating_mul(dispute.quorum as u32);
+    let (authority, authority_bump) =
+        (ctx.accounts.verification_authority.to_account_info(), ctx.bumps.verification_authority);
+    let (staking_program, pool) = (ctx.accounts.staking_program.to_account_info(), ctx.accounts.pool.to_account_info());
+    let stake_ctx = |stake: &AccountInfo<'info>| StakeCtx {
+        authority: authority.clone(),
+        authority_bump,
+        signer_seed: VERIFICATION_AUTHORITY_SEED,
+        staking_program: staking_program.clone(),
+        pool: pool.clone(),
+        stake: stake.clone(),
+    };
+    let mut new_members = Vec::new();
+    for pair in pairs.chunks(2) {
+        let d = &ctx.accounts.dispute;
+        if d.drawn() || d.draw_step >= max_steps {
+            break;
+        }
+        let (index, ticket) = draw_step_pick(&d.seed, d.draw_step, d.candidate_count, cap);
+        let entry = Account::<VerifierEntry>::try_from(&pair[0])
+            .map_err(|_| error!(VerificationError::InvalidQuorumCandidate))?;
+        require_keys_eq!(entry.market, d.market, VerificationError::InvalidQuorumCandidate);
+        require!(entry.index == index, VerificationError::InvalidQuorumCandidate);
+        let stake = Account::<ProviderStake>::try_from(&pair[1])
+            .map_err(|_| error!(VerificationError::InvalidQuorumCandidate))?;
+        require_keys_eq!(stake.pool, d.pool, VerificationError::InvalidQuorumCandidate);
+        require_keys_eq!(stake.owner, entry.verifier, VerificationError::InvalidQuorumCandidate);
+        let v = entry.verifier;
+        let weight = draw_weight(stake.active.saturating_sub(stake.locked), d.min_stake, cap);
+        let eligible = v != d.provider && v != d.challenger && d.member_position(&v).is_none();
+        let penalty = d.vote_penalty;
+        if eligible && ticket < weight {
+            if penalty > 0 {
+                stake_ctx(&pair[1]).lock(penalty)?;
+            }
+            let d = &mut ctx.accounts.dispute;
+            let n = d.member_count as usize;
+            d.members[n] = v;
+            d.member_count += 1;
+            new_members.push(v);
+        }
+        ctx.accounts.dispute.draw_step += 1;
+    }
+
+    let d = &mut ctx.accounts.dispute;
+    if d.drawn() {
+        let period = ctx_voting_period(d);
+        let commit_end = clock.unix_timestamp.checked_add(period).ok_or(VerificationError::ArithmeticOverflow)?;
+        d.commit_end = commit_end;
+        d.reveal_end = commit_end.checked_add(period).ok_or(VerificationError::ArithmeticOverflow)?;
+    }
+    d.invariant()?;
+    cinder_common::emit_event!(QuorumDrawn {
+        dispute: key,
+        randomness_slot: d.draw_slot,
+        retargeted: false,
+        new_members,
+        member_count: d.member_count,
+        draw_step: d.draw_step,
+        commit_end: d.commit_end,
+        reveal_end: d.reveal_end,
+    });
+    Ok(())
+}
+
+/// The voting period of the dispute's job (its snapshot): the draw deadline was set one period
+/// after the challenge.
+fn ctx_voting_period(d: &Dispute) -> i64 {
+    d.draw_deadline - d.opened_at
 }

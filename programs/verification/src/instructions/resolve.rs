@@ -20,13 +20,13 @@ pub struct ResolveDispute<'info> {
     )]
     pub dispute: Box<Account<'info, Dispute>>,
     /// The provider's token account (paid when the provider was right or no quorum formed).
-    #[account(mut, constraint = provider_token.owner == job_accounts.job.provider @ VerificationError::WrongDisputeAccount)]
+    #[account(mut, dup, constraint = provider_token.owner == job_accounts.job.provider @ VerificationError::WrongDisputeAccount)]
     pub provider_token: Box<InterfaceAccount<'info, TokenAccount>>,
     /// The client's token account (refunded when the provider was wrong).
-    #[account(mut, constraint = client_token.owner == job_accounts.job.client @ VerificationError::WrongDisputeAccount)]
+    #[account(mut, dup, constraint = client_token.owner == job_accounts.job.client @ VerificationError::WrongDisputeAccount)]
     pub client_token: Box<InterfaceAccount<'info, TokenAccount>>,
     /// The challenger's token account (bond refund and reward).
-    #[account(mut, constraint = challenger_token.owner == dispute.challenger @ VerificationError::WrongDisputeAccount)]
+    #[account(mut, dup, constraint = challenger_token.owner == dispute.challenger @ VerificationError::WrongDisputeAccount)]
     pub challenger_token: Box<InterfaceAccount<'info, TokenAccount>>,
     /// CHECK: the challenger (receives the bond escrow's rent).
     #[account(mut, address = dispute.challenger @ VerificationError::WrongDisputeAccount)]
@@ -44,11 +44,17 @@ pub fn resolve_dispute(ctx: Context<ResolveDispute>) -> Result<()> {
     let a = &ctx.accounts;
     let d = &a.dispute;
     d.require_unresolved()?;
-    require!(now > d.reveal_end || d.all_revealed(), VerificationError::VotingNotOver);
+    if d.drawn() {
+        require!(now > d.reveal_end || d.all_revealed(), VerificationError::VotingNotOver);
+    } else {
+        // Too few eligible verifiers, or nobody drew: the result stands once the draw deadline
+        // has passed, and nobody drawn so far is penalised.
+        require!(now > d.draw_deadline, VerificationError::DrawNotOver);
+    }
     let expected_bond = crate::bond_escrow(&d.job);
     require_keys_eq!(a.bond_escrow.key(), expected_bond, VerificationError::WrongDisputeAccount);
 
-    let outcome = d.tally();
+    let outcome = if d.drawn() { d.tally() } else { DisputeOutcome::NoQuorum };
     let n = d.member_count as usize;
     let votes_correct = d.votes[..n].iter().filter(|v| **v == VOTE_RESULT_CORRECT).count() as u8;
     let votes_wrong = d.votes[..n].iter().filter(|v| **v == VOTE_RESULT_WRONG).count() as u8;
@@ -77,19 +83,28 @@ pub fn resolve_dispute(ctx: Context<ResolveDispute>) -> Result<()> {
     };
     let bond = d.bond;
     let (mut to_provider, mut fee, mut refunded) = (0, 0, 0);
-    if outcome == DisputeOutcome::ProviderRight {
+    // Stray tokens in the bond vault go with the bond.
+    let bond_to = if outcome == DisputeOutcome::ProviderRight {
         let split = split_payment(bond, fee_bps);
         (to_provider, fee) = (split.to_provider, split.fee);
         esc.release(&[(&a.provider_token.to_account_info(), to_provider), (&j.treasury_token.to_account_info(), fee)])?;
+        a.provider_token.to_account_info()
     } else {
         refunded = bond;
         esc.refund(&a.challenger_token.to_account_info())?;
-    }
-    esc.close(&a.challenger.to_account_info())?;
+        a.challenger_token.to_account_info()
+    };
+    esc.close(&a.challenger.to_account_info(), &bond_to)?;
 
     let key = a.dispute.key();
     let job = d.job;
-    ctx.accounts.dispute.outcome = outcome;
+    let dispute = &mut ctx.accounts.dispute;
+    dispute.outcome = outcome;
+    dispute.invariant()?;
+    // Nobody was drawn: no vote to settle, so the dispute closes now (rent to the challenger).
+    if dispute.member_count == 0 {
+        dispute.close(ctx.accounts.challenger.to_account_info())?;
+    }
     cinder_common::emit_event!(DisputeResolved {
         dispute: key,
         job,
@@ -128,9 +143,6 @@ pub struct SettleVote<'info> {
     /// CHECK: the market's mint (validated by staking).
     #[account(address = market.mint @ VerificationError::WrongDisputeAccount)]
     pub mint: UncheckedAccount<'info>,
-    /// CHECK: the pool treasury (validated by staking).
-    #[account(mut)]
-    pub treasury_token: UncheckedAccount<'info>,
     /// CHECK: the challenger (receives the dispute's rent when the last vote is settled).
     #[account(mut, address = dispute.challenger @ VerificationError::WrongDisputeAccount)]
     pub challenger: UncheckedAccount<'info>,
@@ -143,7 +155,9 @@ pub struct SettleVote<'info> {
 }
 
 /// Settles the vote of the member whose stake is passed: a non-revealer or a member on the losing
-/// side loses `vote_penalty` of stake to the treasury. The last settlement closes the dispute.
+/// side loses the `vote_penalty` it locked at the draw (to the treasury's accrual); every other
+/// member gets it unlocked. Only that lock is touched, never collateral of the member's own jobs.
+/// The last settlement closes the dispute.
 pub fn settle_vote(ctx: Context<SettleVote>) -> Result<()> {
     let a = &ctx.accounts;
     let d = &a.dispute;
@@ -153,7 +167,7 @@ pub fn settle_vote(ctx: Context<SettleVote>) -> Result<()> {
     require!(d.settled_mask & (1 << i) == 0, VerificationError::AlreadySettled);
     let penalised = d.penalised(i);
     let mut penalty = 0;
-    if penalised && d.vote_penalty > 0 {
+    if d.vote_penalty > 0 {
         let stake = cinder_jobs::calls::StakeCtx {
             authority: a.verification_authority.to_account_info(),
             authority_bump: ctx.bumps.verification_authority,
@@ -162,16 +176,20 @@ pub fn settle_vote(ctx: Context<SettleVote>) -> Result<()> {
             pool: a.pool.to_account_info(),
             stake: a.stake.to_account_info(),
         };
-        let treasury = a.treasury_token.to_account_info();
-        (penalty, _, _) = stake.slash(
-            d.vote_penalty,
-            0,
-            &a.pool_vault.to_account_info(),
-            &a.mint.to_account_info(),
-            &treasury,
-            None,
-            &a.token_program.to_account_info(),
-        )?;
+        if penalised {
+            // The slash releases exactly the lock taken at the draw (staking releases as much
+            // lock as it slashes) and takes the same amount of stake.
+            (penalty, _, _) = stake.slash(
+                d.vote_penalty,
+                0,
+                &a.pool_vault.to_account_info(),
+                &a.mint.to_account_info(),
+                None,
+                &a.token_program.to_account_info(),
+            )?;
+        } else {
+            stake.unlock(d.vote_penalty)?;
+        }
     }
     let key = a.dispute.key();
     let dispute = &mut ctx.accounts.dispute;

@@ -18,6 +18,7 @@ pub fn commit_vote(ctx: Context<Vote>, commitment: [u8; 32]) -> Result<()> {
     let voter = ctx.accounts.voter.key();
     let d = &mut ctx.accounts.dispute;
     d.require_unresolved()?;
+    require!(d.drawn(), VerificationError::QuorumNotDrawn);
     let i = d.member_position(&voter).ok_or(VerificationError::NotQuorumMember)?;
     require!(now <= d.commit_end, VerificationError::CommitPhaseOver);
     require!(d.commitments[i] == [0; 32], VerificationError::AlreadyCommitted);
@@ -33,6 +34,7 @@ pub fn reveal_vote(ctx: Context<Vote>, vote: u8, salt: [u8; 32]) -> Result<()> {
     let key = ctx.accounts.dispute.key();
     let d = &mut ctx.accounts.dispute;
     d.require_unresolved()?;
+    require!(d.drawn(), VerificationError::QuorumNotDrawn);
     let i = d.member_position(&voter).ok_or(VerificationError::NotQuorumMember)?;
     require!(now > d.commit_end && now <= d.reveal_end, VerificationError::RevealPhaseNotOpen);
     require!(vote == VOTE_RESULT_CORRECT || vote == VOTE_RESULT_WRONG, VerificationError::InvalidVote);
