@@ -231,10 +231,10 @@ pub async fn audit(chain: &dyn Chain) -> anyhow::Result<AuditReport> {
     let mut mints = Vec::new();
     let mut findings = Vec::new();
     for (mint, t) in per_mint {
-        if t.owed != t.held {
-            findings.push(format!("mint {mint}: owed {} but held {}", t.owed, t.held));
+        if t.owed + t.stray != t.held {
+            findings.push(format!("mint {mint}: owed {} (+ {} stray) but held {}", t.owed, t.stray, t.held));
         }
-        let ok = t.findings.is_empty() && t.owed == t.held;
+        let ok = t.findings.is_empty() && t.owed + t.stray == t.held;
         findings.extend(t.findings);
         mints.push(MintAudit { mint, owed: clamp(t.owed), held: clamp(t.held), stray: clamp(t.stray), ok });
     }

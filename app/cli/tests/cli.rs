@@ -599,6 +599,26 @@ async fn admin_stake_provider_and_verifier_commands() {
 
     let treasury = Keypair::new().pubkey();
     let (t, a) = (treasury.to_string(), admin.pubkey().to_string());
+    // A stranger racing the deployer: the program refuses, and the CLI names program and error.
+    let stranger = Keypair::new();
+    transfer_sol(&chain, &faucet, &stranger.pubkey(), 1_000_000_000).await.unwrap();
+    let stranger_path = dir.path().join("stranger.json");
+    config::write_keypair(&stranger_path, &stranger).unwrap();
+    let c = cli(&[
+        "--keypair",
+        stranger_path.to_str().unwrap(),
+        "admin",
+        "init",
+        "--treasury",
+        &t,
+        "--fee-bps",
+        "250",
+        "--pool-creator",
+        &a,
+    ]);
+    let err = run(c).await.err().expect("a stranger cannot create the config");
+    let msg = format!("{err:#}");
+    assert!(msg.contains("cinder_jobs::NotUpgradeAuthority (9025)") && msg.contains("upgrade authority"), "{msg}");
     run(as_admin(&["admin", "init", "--treasury", &t, "--fee-bps", "250", "--pool-creator", &a])).await.unwrap();
     let err = run(as_admin(&["admin", "init", "--treasury", &t, "--fee-bps", "250", "--pool-creator", &a]))
         .await

@@ -255,6 +255,16 @@ pub async fn run(opts: DemoOptions) -> Result<DemoRun, DemoError> {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
 
+    // The pool admin moves the treasury's share of slashes (kept in the stake vault) to the
+    // treasury's token account.
+    let pool: Option<cinder_staking::StakePool> = cinder_sdk::fetch(&chain, &d.pool.pool).await?;
+    if pool.is_some_and(|p| p.treasury_accrued > 0) {
+        let ix =
+            cinder_sdk::staking::withdraw_treasury(&d.pool, solana_signer::Signer::pubkey(&d.admin), d.treasury_token);
+        chain.send(&[ix], &d.admin, &[]).await?;
+        say(p, "• the pool admin withdrew the treasury's share of the slash".to_string());
+    }
+
     // Summary from the terminal events.
     let mut out = vec![];
     for (id, kind, key) in &jobs {

@@ -321,3 +321,48 @@ async fn a_verifier_finalizes_for_a_provider_that_vanished_after_submitting() {
     let fee = TOKEN * 250 / 10_000;
     assert_eq!(h.balance(h.provider.token).await, before + TOKEN - fee, "paid to the recorded provider");
 }
+
+/// Fifty dead slots at the queue head (designated jobs cancelled from the last to the first: the
+/// old wedge). The provider notices the head is dead, moves it on with `advance_queue` by itself,
+/// and claims the next open job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_provider_moves_a_dead_queue_head_on_and_claims_the_next_job() {
+    use cinder_worker::Provider;
+    let h = harness::harness().await;
+    let market = h.d.market.market;
+    let terms = cinder_sdk::market_terms(&h.chain, &market).await.unwrap().unwrap();
+    for id in 0..50u64 {
+        let args = cinder_sdk::jobs::PostJobArgs {
+            payment: demo::TOKEN,
+            input_hash: [1; 32],
+            input_uri: "cas://01".into(),
+            params: cinder_jobs::InferenceParams { max_tokens: 4, top_p_bits: 1f32.to_bits(), ..Default::default() },
+            designated: Some(anchor_lang::prelude::Pubkey::new_unique()),
+            expected_terms: terms,
+        };
+        let ix = cinder_sdk::jobs::post_job(h.client.key(), h.client.token, &h.d.market, id, args);
+        h.chain.send(&[ix], &h.client.keypair, &[]).await.unwrap();
+    }
+    for id in (0..50u64).rev() {
+        let ix = cinder_sdk::jobs::cancel_job(h.client.key(), h.client.token, &h.d.market, id);
+        h.chain.send(&[ix], &h.client.keypair, &[]).await.unwrap();
+    }
+    let hash = h.store.put(b"after the dead slots").unwrap();
+    let job = h.post(50, hash, cinder_worker::ContentStore::uri(&hash), 4).await;
+    let mut p = Provider::new(h.node(market, "p.sqlite").await);
+    for _ in 0..6 {
+        p.tick().await.unwrap();
+        if cinder_sdk::fetch::<cinder_jobs::Job>(&h.chain, &job).await.unwrap().unwrap().status
+            != cinder_jobs::JobStatus::Open
+        {
+            break;
+        }
+    }
+    let j: cinder_jobs::Job = cinder_sdk::fetch(&h.chain, &job).await.unwrap().unwrap();
+    assert_eq!((j.status, j.provider), (cinder_jobs::JobStatus::Claimed, h.provider.key()));
+    let m: cinder_jobs::Market = cinder_sdk::fetch(&h.chain, &market).await.unwrap().unwrap();
+    assert_eq!(m.queue_head, 51, "the head passed every dead slot and the claimed job");
+    let advanced: Vec<cinder_jobs::QueueAdvanced> = h.events(&market).await;
+    assert!(advanced.len() >= 2, "moved on in bounded steps: {} advances", advanced.len());
+    assert!(advanced.iter().all(|e| e.to - e.from <= cinder_jobs::MAX_QUEUE_ADVANCE as u64));
+}
