@@ -89,7 +89,7 @@ const MAX_LIVE: usize = 10;
 
 impl Fuzz {
     async fn new(seed: u64) -> Fuzz {
-        let token = if seed % 2 == 0 { TokenKind::Spl } else { TokenKind::Token2022 };
+        let token = if seed.is_multiple_of(2) { TokenKind::Spl } else { TokenKind::Token2022 };
         let mut w = World::new(token, 4).await;
         let (kp, t) = w.fx.funded_wallet(w.mint, 1_000_000).await;
         let client2 = Party { kp, token: t };

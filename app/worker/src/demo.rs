@@ -262,7 +262,7 @@ pub async fn run(opts: DemoOptions) -> Result<DemoRun, DemoError> {
         let ix =
             cinder_sdk::staking::withdraw_treasury(&d.pool, solana_signer::Signer::pubkey(&d.admin), d.treasury_token);
         chain.send(&[ix], &d.admin, &[]).await?;
-        say(p, "• the pool admin withdrew the treasury's share of the slash".to_string());
+        say(p, "• the pool admin withdrew the treasury's share of the slash");
     }
 
     // Summary from the terminal events.

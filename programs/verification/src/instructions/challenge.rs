@@ -215,7 +215,7 @@ pub fn draw_quorum<'info>(ctx: Context<'info, DrawQuorum<'info>>) -> Result<()> 
     require!(!d.drawn(), VerificationError::QuorumAlreadyDrawn);
     let pairs = ctx.remaining_accounts;
     require!(
-        pairs.len() % 2 == 0 && pairs.len() <= 2 * MAX_DRAW_PAIRS as usize,
+        pairs.len().is_multiple_of(2) && pairs.len() <= 2 * MAX_DRAW_PAIRS as usize,
         VerificationError::InvalidDrawCandidates
     );
 
