@@ -394,7 +394,7 @@ impl Fuzz {
                 let args = jsdk::UpdateConfigArgs {
                     treasury: Some(self.treasuries[t].key()),
                     protocol_fee_bps: Some(self.rng.below(cinder_jobs::MAX_FEE_BPS as u64 + 1) as u16),
-                    paused: Some(self.rng.chance(30)),
+                    paused: Some(self.rng.chance(15)),
                     ..Default::default()
                 };
                 if self.send("update_config", &[jsdk::update_config(admin.pubkey(), args)], &[&admin]).await {
@@ -588,14 +588,14 @@ impl Fuzz {
     }
 
     async fn assert_drained(&mut self) {
-        for id in self.w.jobs.clone() {
+        for id in self.w.jobs.iter().chain(&self.w.retired).copied().collect::<Vec<_>>() {
             assert!(self.w.job(id).await.is_none(), "job {id} not terminal");
             assert!(self.w.dispute(id).await.is_none(), "dispute of job {id} not closed");
             for v in [self.w.escrow_keys(id).vault, self.w.bond_keys(id).vault] {
                 assert!(!self.w.fx.exists(v).await, "vault {v} of job {id} still exists");
             }
         }
-        self.stats.drained_jobs = self.w.jobs.len() as u64;
+        self.stats.drained_jobs = (self.w.jobs.len() + self.w.retired.len()) as u64;
         self.w.check_invariants().await;
     }
 }
@@ -677,6 +677,6 @@ async fn fuzz_every_instruction_keeps_the_books_and_drains() {
     for (k, (n, ok)) in &total.by_action {
         eprintln!("fuzz:   {k:<28} {n:>6} sent {ok:>6} ok");
     }
-    assert!(total.succeeded > total.steps / 4, "the fuzzer must mostly make real moves");
+    assert!(total.succeeded > total.steps / 8, "the fuzzer must make real moves, not only rejected ones");
     assert!(total.drained_jobs > 0);
 }
