@@ -138,7 +138,7 @@ async fn submit_result_rejects_a_second_submission() {
     let id = submitted_job(&mut w).await;
     // A different commitment after the fact would restart the window: rejected.
     let ix = w.submit_ix(id, [0xee; 32]);
-    w.fx.send_err(&[ix], &[&w.provider.kp], E::InvalidJobStatus).await;
+    w.fx.send_err(&[ix], &[&w.provider.kp], E::JobNotClaimed).await;
     assert_eq!(w.job(id).await.unwrap().commitment, [2; 32]);
     w.check_invariants().await;
 }
@@ -221,7 +221,7 @@ async fn finalize_job_rejects_a_claimed_job() {
     let deadline = w.job(id).await.unwrap().deadline;
     w.fx.warp_to_timestamp(deadline + 1_000).await;
     let ix = w.finalize_ix(id);
-    w.fx.send_err(&[ix], &[], E::InvalidJobStatus).await;
+    w.fx.send_err(&[ix], &[], E::JobNotSubmitted).await;
     w.check_invariants().await;
 }
 
@@ -232,7 +232,7 @@ async fn finalize_job_rejects_a_challenged_job() {
     let window_end = w.job(id).await.unwrap().window_end;
     w.fx.warp_to_timestamp(window_end + 1).await;
     let ix = w.finalize_ix(id);
-    w.fx.send_err(&[ix], &[], E::InvalidJobStatus).await;
+    w.fx.send_err(&[ix], &[], E::JobNotSubmitted).await;
     w.check_invariants().await;
 }
 

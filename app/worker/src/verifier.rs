@@ -159,6 +159,12 @@ impl Verifier {
         let n = &self.node;
         let chain = n.chain.as_ref();
         let pairs = if d.seed == [0; 32] {
+            // Only once the draw slot's hash exists (or has aged out, which retargets): a
+            // transaction before that would just fail.
+            let Some(sh) = chain.get_account(&vsdk::SLOT_HASHES_SYSVAR).await? else { return Ok(0) };
+            if vsdk::draw_slot_hash(&sh.data, d.draw_slot) == vsdk::DrawRandomness::NotReady {
+                return Ok(0);
+            }
             vec![]
         } else {
             let idx = vsdk::next_draw_indices(d, cinder_verification::MAX_DRAW_PAIRS as usize);

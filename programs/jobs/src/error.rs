@@ -17,6 +17,7 @@ pub enum JobsError {
     NotMarketCreator,
     #[msg("The payment is below the market price")]
     PaymentBelowPrice,
+    /// Superseded by the specific `JobNot*` errors (kept: codes are append-only).
     #[msg("The job is not in the state this instruction needs")]
     InvalidJobStatus,
     #[msg("Only the client may do this")]

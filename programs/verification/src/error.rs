@@ -7,6 +7,7 @@ pub enum VerificationError {
     NotAssignedProvider,
     #[msg("The job's result deadline has passed")]
     DeadlinePassed,
+    /// Superseded by `JobNotClaimed` / `JobNotSubmitted` (kept: codes are append-only).
     #[msg("The job is not in the state this instruction needs")]
     InvalidJobStatus,
     #[msg("The challenge window has closed")]
@@ -61,4 +62,8 @@ pub enum VerificationError {
     DrawNotOver,
     #[msg("A dispute consistency rule was violated")]
     DisputeInvariantViolated,
+    #[msg("The job is not claimed (or already has a result)")]
+    JobNotClaimed,
+    #[msg("The job has no unchallenged result")]
+    JobNotSubmitted,
 }

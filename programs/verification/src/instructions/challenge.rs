@@ -81,7 +81,7 @@ pub struct ChallengeResult<'info> {
 impl ChallengeResult<'_> {
     pub fn validate(&self) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        require!(self.job.status == JobStatus::Submitted, VerificationError::InvalidJobStatus);
+        require!(self.job.status == JobStatus::Submitted, VerificationError::JobNotSubmitted);
         require!(now <= self.job.window_end, VerificationError::ChallengeWindowClosed);
         require_keys_neq!(self.job.provider, self.challenger.key(), VerificationError::ProviderCannotChallenge);
         require!(self.challenger_stake.active >= self.market.params.min_stake, VerificationError::InsufficientStake);

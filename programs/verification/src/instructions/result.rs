@@ -99,7 +99,7 @@ pub struct SubmitResult<'info> {
 pub fn submit_result(ctx: Context<SubmitResult>, args: SubmitResultArgs) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = &ctx.accounts;
-    require!(a.job.status == JobStatus::Claimed, VerificationError::InvalidJobStatus);
+    require!(a.job.status == JobStatus::Claimed, VerificationError::JobNotClaimed);
     require_keys_eq!(a.job.provider, a.provider.key(), VerificationError::NotAssignedProvider);
     require!(now <= a.job.deadline, VerificationError::DeadlinePassed);
     let seeds: &[&[u8]] = &[VERIFICATION_AUTHORITY_SEED, &[ctx.bumps.verification_authority]];
@@ -138,7 +138,7 @@ pub struct FinalizeJob<'info> {
 pub fn finalize_job(ctx: Context<FinalizeJob>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let j = &ctx.accounts.job_accounts;
-    require!(j.job.status == JobStatus::Submitted, VerificationError::InvalidJobStatus);
+    require!(j.job.status == JobStatus::Submitted, VerificationError::JobNotSubmitted);
     require!(now > j.job.window_end, VerificationError::ChallengeWindowOpen);
     j.settle(&ctx.accounts.provider_token.to_account_info(), ctx.bumps.job_accounts.verification_authority)
 }
