@@ -13,8 +13,11 @@
 //! The principle it enforces: no action of any single party — sending tokens anywhere, closing its
 //! own accounts, changing what it administers — can make another party's funds unrecoverable.
 //!
-//! `CINDER_FUZZ_SEED=<n>` replays one seed; `CINDER_FUZZ_STEPS=<n>` sets the steps per seed; a
-//! failing seed is printed with the step it failed at.
+//! `CINDER_FUZZ_SEED=<n>` replays one seed; `CINDER_FUZZ_STEPS=<n>` sets the steps per seed. On
+//! any failure the seed, the step and the last 40 moves (with their outcomes) are printed. A seed
+//! fixes every choice the fuzzer makes; the bank's own keys and slot hashes are random per run in
+//! solana-program-test, so a replay makes the same choices over a chain whose quorum draws may
+//! differ (the trace is what to debug from).
 use std::collections::BTreeMap;
 
 use anchor_lang::prelude::Pubkey;
@@ -125,6 +128,14 @@ impl Fuzz {
         self.nonce += 1;
         let r = self.w.fx.send_nonce(ixs, signers, self.nonce).await;
         let ok = r.result.is_ok();
+        let outcome = match &r.result {
+            Ok(()) => "ok".to_string(),
+            Err(e) => {
+                let e = format!("{e:?}");
+                cinder_sdk::chain::local::custom_code(&e).map(cinder_sdk::errors::describe_code).unwrap_or(e)
+            }
+        };
+        trace(format!("step {}: {what}: {outcome}", self.stats.steps));
         self.stats.sent += 1;
         self.stats.succeeded += ok as u64;
         let e = self.stats.by_action.entry(what).or_default();
@@ -548,16 +559,16 @@ impl Fuzz {
                             .find(|(i, _)| i == id)
                             .map(|(_, d)| d.clone())
                             .expect("a challenged job has a dispute");
-                        if !d.drawn() && d.seed == [0; 32] {
+                        if d.draw_exhausted() || d.drawn() {
+                            let p = self.parties(job, &d.challenger);
+                            vsdk::resolve_dispute(self.payer(), &k, &key, &p)
+                        } else if d.seed == [0; 32] {
                             vsdk::draw_quorum(self.payer(), &self.w.mk, &key, &[])
-                        } else if !d.drawn() {
+                        } else {
                             match self.w.draw_ix(*id).await {
                                 Some(ix) => ix,
                                 None => continue,
                             }
-                        } else {
-                            let p = self.parties(job, &d.challenger);
-                            vsdk::resolve_dispute(self.payer(), &k, &key, &p)
                         }
                     }
                 };
@@ -584,7 +595,9 @@ impl Fuzz {
                 self.w.fx.warp_to_timestamp(now + 400 + round as i64).await;
             }
         }
-        panic!("the drain did not finish: {:?} live jobs", self.live_jobs().await.len());
+        let live = self.live_jobs().await;
+        let ds = self.disputes().await;
+        panic!("the drain did not finish: live jobs {live:?}, disputes {ds:?}");
     }
 
     async fn assert_drained(&mut self) {
@@ -615,26 +628,54 @@ fn transfer_ix(program: Pubkey, mint: Pubkey, from: Pubkey, to: Pubkey, owner: &
     .unwrap()
 }
 
+type Trace = (u64, std::collections::VecDeque<String>, Option<std::thread::ThreadId>);
+static TRACE: std::sync::Mutex<Trace> = std::sync::Mutex::new((0, std::collections::VecDeque::new(), None));
+
+/// Records a move in the trace printed if anything fails.
+fn trace(line: String) {
+    if let Ok(mut t) = TRACE.lock() {
+        if t.1.len() == 40 {
+            t.1.pop_front();
+        }
+        t.1.push_back(line);
+    }
+}
+
+/// Installs (once) a panic hook that prints the seed and the last moves before a panic of the
+/// fuzzer's thread.
+fn install_trace_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if let Ok(t) = TRACE.try_lock() {
+                if t.2 == Some(std::thread::current().id()) {
+                    eprintln!("fuzz: FAILED with seed {} (replay: CINDER_FUZZ_SEED={}); last moves:", t.0, t.0);
+                    for l in &t.1 {
+                        eprintln!("fuzz:   {l}");
+                    }
+                }
+            }
+            default(info);
+        }));
+    });
+}
+
 /// Runs one seed for `steps` steps, then the drain. Panics (naming the seed) on any violation.
 pub async fn run_seed(seed: u64, steps: u64) -> Stats {
-    let mut f = Fuzz::new(seed).await;
-    for i in 0..steps {
-        let r = futures_catch(&mut f, i).await;
-        if let Err(msg) = r {
-            panic!(
-                "fuzz seed {seed} failed at step {i}: {msg}\nreplay: CINDER_FUZZ_SEED={seed} CINDER_FUZZ_STEPS={steps}"
-            );
-        }
+    install_trace_hook();
+    if let Ok(mut t) = TRACE.lock() {
+        *t = (seed, Default::default(), Some(std::thread::current().id()));
     }
+    let mut f = Fuzz::new(seed).await;
+    for _ in 0..steps {
+        f.step().await;
+        f.w.check_invariants().await;
+    }
+    trace("drain".into());
     f.drain().await;
     f.assert_drained().await;
     f.stats
-}
-
-async fn futures_catch(f: &mut Fuzz, _step: u64) -> Result<(), String> {
-    f.step().await;
-    f.w.check_invariants().await;
-    Ok(())
 }
 
 fn env_u64(name: &str) -> Option<u64> {

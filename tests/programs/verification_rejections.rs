@@ -477,6 +477,8 @@ async fn an_incomplete_draw_resolves_as_no_quorum_after_its_deadline_without_pen
     w.challenge(id, 0).await;
     let d = w.dispute(id).await.unwrap();
     assert_eq!(d.member_count, 2, "the draw stopped after its step limit with 2 of 3 seats");
+    let more = w.draw_ix(id).await.expect("seed fixed");
+    w.fx.send_err(&[more], &[], E::DrawStepsExhausted).await;
     w.fx.send_err(&[w.resolve_ix(id, 0)], &[], E::DrawNotOver).await;
     w.fx.warp_to_timestamp(d.draw_deadline + 1).await;
     let ch_before = w.fx.balance(w.verifiers[0].token).await;

@@ -20,8 +20,17 @@ const PROGRAMS: &[(&str, &str)] = &[
 
 fn main() -> ExitCode {
     let check = std::env::args().any(|a| a == "--check");
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let root = root.canonicalize().unwrap_or(root);
+    // The repository root is found from the working directory (the nearest ancestor holding
+    // Anchor.toml), not from the path this binary was compiled in: a target directory shared
+    // between clones (as CI reuses one) may hold a binary built in another checkout.
+    let Some(root) = std::env::current_dir().ok().and_then(|d| {
+        d.ancestors().find(|a| a.join("Anchor.toml").is_file() && a.join("programs").is_dir()).map(PathBuf::from)
+    }) else {
+        eprintln!(
+            "error: run cinder-idl inside the Cinder repository (no Anchor.toml found above the current directory)"
+        );
+        return ExitCode::FAILURE;
+    };
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     // SAFETY: single-threaded at this point; the variables are read by the child cargo processes.
     unsafe {

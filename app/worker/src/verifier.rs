@@ -189,7 +189,7 @@ impl Verifier {
     async fn vote_or_resolve(&self, key: &Pubkey, job: &Job, now: i64) -> Result<usize, WorkerError> {
         let n = &self.node;
         let Some(d) = self.dispute(key).await? else { return Ok(0) };
-        if d.outcome == DisputeOutcome::Pending && !d.drawn() && now <= d.draw_deadline {
+        if d.outcome == DisputeOutcome::Pending && !d.drawn() && !d.draw_exhausted() && now <= d.draw_deadline {
             return self.draw(key, job, &d).await;
         }
         if let (true, Some(i)) = (d.drawn(), d.member_position(&n.me())) {

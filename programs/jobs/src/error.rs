@@ -76,4 +76,6 @@ pub enum JobsError {
     ChallengeWindowOpen,
     #[msg("The signer is not the job's provider")]
     NotJobProvider,
+    #[msg("A job consistency rule was violated")]
+    JobInvariantViolated,
 }

@@ -234,22 +234,57 @@ impl Job {
 
     pub fn claim(&mut self, provider: Pubkey, now: i64) -> Result<()> {
         require!(self.status == JobStatus::Open, JobsError::JobNotOpen);
+        if let Some(d) = self.designated {
+            require_keys_eq!(d, provider, JobsError::DesignatedToAnotherProvider);
+        }
         self.status = JobStatus::Claimed;
         self.provider = provider;
         self.claimed_at = now;
         self.deadline = now.checked_add(self.job_timeout_secs).ok_or(JobsError::ArithmeticOverflow)?;
+        self.invariant()
+    }
+
+    /// Submitted → Challenged, within the window (inclusive).
+    pub fn mark_challenged(&mut self, now: i64) -> Result<()> {
+        require!(self.status == JobStatus::Submitted, JobsError::JobNotSubmitted);
+        require!(now <= self.window_end, JobsError::ChallengeWindowClosed);
+        self.status = JobStatus::Challenged;
+        self.invariant()
+    }
+
+    /// What must hold in every state: the timestamps of the phases reached are ordered, a
+    /// designated job is only ever claimed by its provider, and a job without a provider is Open.
+    pub fn invariant(&self) -> Result<()> {
+        let ok = match self.status {
+            JobStatus::Open => self.provider == Pubkey::default() && self.claimed_at == 0 && self.submitted_at == 0,
+            JobStatus::Claimed => {
+                self.claimed_at >= self.posted_at && self.deadline >= self.claimed_at && self.submitted_at == 0
+            }
+            JobStatus::Submitted | JobStatus::Challenged => {
+                self.submitted_at >= self.claimed_at
+                    && self.submitted_at <= self.deadline
+                    && self.window_end >= self.submitted_at
+            }
+        };
+        let designated_ok = match (self.status, self.designated) {
+            (JobStatus::Open, _) | (_, None) => true,
+            (_, Some(d)) => d == self.provider,
+        };
+        require!(ok && designated_ok && self.payment > 0, JobsError::JobInvariantViolated);
         Ok(())
     }
 
+    /// Claimed → Submitted, by the assigned provider, at or before the deadline.
     pub fn record_result(&mut self, commitment: [u8; 32], output_hash: [u8; 32], uri: String, now: i64) -> Result<()> {
         require!(self.status == JobStatus::Claimed, JobsError::JobNotClaimed);
+        require!(now <= self.deadline, JobsError::ResultDeadlinePassed);
         self.status = JobStatus::Submitted;
         self.commitment = commitment;
         self.output_hash = output_hash;
         self.output_uri = uri;
         self.submitted_at = now;
         self.window_end = now.checked_add(self.challenge_window_secs).ok_or(JobsError::ArithmeticOverflow)?;
-        Ok(())
+        self.invariant()
     }
 }
 
@@ -293,6 +328,66 @@ mod tests {
         assert!(MarketParams { challenger_reward_bps: 10_000, ..ok }.validate().is_err());
         assert!(MarketParams { quorum: 2, ..ok }.validate().is_err());
         assert!(MarketParams { min_stake: 0, ..ok }.validate().is_err());
+    }
+
+    fn open_job(designated: Option<Pubkey>) -> Job {
+        Job {
+            market: Pubkey::new_unique(),
+            job_id: 0,
+            client: Pubkey::new_unique(),
+            designated,
+            provider: Pubkey::default(),
+            status: JobStatus::Open,
+            payment: 10,
+            fee_bps: 0,
+            collateral: 1,
+            job_timeout_secs: 100,
+            challenge_window_secs: 50,
+            challenger_reward_bps: 0,
+            timeout_client_bps: 0,
+            challenge_bond: 1,
+            quorum: 1,
+            voting_period_secs: 1,
+            vote_penalty: 0,
+            input_hash: [0; 32],
+            input_uri: String::new(),
+            params: InferenceParams::default(),
+            posted_at: 1_000,
+            claimed_at: 0,
+            deadline: 0,
+            submitted_at: 0,
+            window_end: 0,
+            commitment: [0; 32],
+            output_hash: [0; 32],
+            output_uri: String::new(),
+            bump: 0,
+        }
+    }
+
+    #[test]
+    fn job_transitions_follow_the_status_graph_and_keep_the_invariant() {
+        let p = Pubkey::new_unique();
+        let mut j = open_job(None);
+        j.invariant().unwrap();
+        assert!(j.mark_challenged(1_001).is_err(), "Open cannot be challenged");
+        assert!(j.record_result([1; 32], [2; 32], String::new(), 1_001).is_err(), "Open has no result");
+        j.claim(p, 1_010).unwrap();
+        assert_eq!((j.status, j.deadline), (JobStatus::Claimed, 1_110));
+        assert!(j.claim(p, 1_011).is_err(), "claimed twice");
+        assert!(j.record_result([1; 32], [2; 32], String::new(), 1_111).is_err(), "after the deadline");
+        j.record_result([1; 32], [2; 32], String::new(), 1_110).unwrap();
+        assert_eq!((j.status, j.window_end), (JobStatus::Submitted, 1_160));
+        assert!(j.mark_challenged(1_161).is_err(), "after the window");
+        j.mark_challenged(1_160).unwrap();
+        assert_eq!(j.status, JobStatus::Challenged);
+        // A designated job is claimed by its provider only.
+        let mut d = open_job(Some(p));
+        assert!(d.claim(Pubkey::new_unique(), 1_010).is_err());
+        d.claim(p, 1_010).unwrap();
+        // A broken state is caught.
+        let mut bad = open_job(None);
+        bad.provider = p;
+        assert!(bad.invariant().is_err(), "an Open job with a provider");
     }
 
     #[test]

@@ -66,4 +66,6 @@ pub enum VerificationError {
     JobNotClaimed,
     #[msg("The job has no unchallenged result")]
     JobNotSubmitted,
+    #[msg("The draw took all its steps without completing the quorum; resolve after the draw deadline")]
+    DrawStepsExhausted,
 }

@@ -169,6 +169,17 @@ pub fn slot_hash_of(data: &[u8], slot: u64) -> Option<[u8; 32]> {
 }
 
 impl Dispute {
+    /// Most draw steps this dispute may take (`MAX_DRAW_STEPS_PER_SEAT` per seat).
+    pub fn max_draw_steps(&self) -> u32 {
+        MAX_DRAW_STEPS_PER_SEAT.saturating_mul(self.quorum as u32)
+    }
+
+    /// The draw can take no more steps and the quorum is incomplete: only resolution (as
+    /// NoQuorum, after the draw deadline) is left.
+    pub fn draw_exhausted(&self) -> bool {
+        !self.drawn() && self.draw_step >= self.max_draw_steps()
+    }
+
     /// Whether the whole quorum has been drawn (voting can start).
     pub fn drawn(&self) -> bool {
         self.member_count == self.quorum

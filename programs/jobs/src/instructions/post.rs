@@ -137,6 +137,7 @@ pub fn post_job(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
         output_uri: String::new(),
         bump: ctx.bumps.job,
     });
+    job.invariant()?;
     cinder_common::emit_event!(JobPosted {
         job: job.key(),
         market: market.key(),

@@ -223,9 +223,7 @@ pub fn record_result(ctx: Context<VerificationGated>, args: RecordResultArgs) ->
 pub fn mark_challenged(ctx: Context<VerificationGated>, challenger: Pubkey) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let job = &mut ctx.accounts.job;
-    require!(job.status == JobStatus::Submitted, JobsError::JobNotSubmitted);
-    require!(now <= job.window_end, JobsError::ChallengeWindowClosed);
-    job.status = JobStatus::Challenged;
+    job.mark_challenged(now)?;
     cinder_common::emit_event!(JobChallenged { job: job.key(), challenger, timestamp: now });
     Ok(())
 }

@@ -249,7 +249,8 @@ pub fn draw_quorum<'info>(ctx: Context<'info, DrawQuorum<'info>>) -> Result<()> 
     }
 
     let cap = weight_cap(dispute.min_stake);
-    let max_steps = MAX_DRAW_STEPS_PER_SEAT.saturating_mul(dispute.quorum as u32);
+    let max_steps = dispute.max_draw_steps();
+    require!(dispute.draw_step < max_steps, VerificationError::DrawStepsExhausted);
     let (authority, authority_bump) =
         (ctx.accounts.verification_authority.to_account_info(), ctx.bumps.verification_authority);
     let (staking_program, pool) = (ctx.accounts.staking_program.to_account_info(), ctx.accounts.pool.to_account_info());
