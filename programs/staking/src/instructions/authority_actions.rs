@@ -1,7 +1,7 @@
 //! `lock_stake`, `unlock_stake` and `slash_stake`: only a program PDA listed in the pool's
 //! `authorities` can sign these (it signs by CPI with `invoke_signed`).
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::{
     constants::*,
@@ -109,28 +109,6 @@ impl<'info> SlashStake<'info> {
         }
         Ok(())
     }
-
-    fn pay(&self, to: AccountInfo<'info>, amount: u64) -> Result<()> {
-        if amount == 0 {
-            return Ok(());
-        }
-        let pool = &self.pool;
-        let seeds: &[&[u8]] = &[POOL_SEED, pool.creator.as_ref(), pool.mint.as_ref(), &[pool.bump]];
-        token_interface::transfer_checked(
-            CpiContext::new_with_signer(
-                self.token_program.key(),
-                TransferChecked {
-                    from: self.vault.to_account_info(),
-                    mint: self.mint.to_account_info(),
-                    to,
-                    authority: self.pool.to_account_info(),
-                },
-                &[seeds],
-            ),
-            amount,
-            self.mint.decimals,
-        )
-    }
 }
 
 /// Slashes up to `amount` of the staker's stake (releasing as much lock) and splits it between the
@@ -141,7 +119,7 @@ pub fn slash_stake(ctx: Context<SlashStake>, args: SlashStakeArgs) -> Result<()>
     let outcome = a.stake.slash(&mut a.pool, args.amount, args.reward_bps)?;
     a.pool.invariant()?;
     if let Some(r) = a.reward_recipient.as_ref() {
-        a.pay(r.to_account_info(), outcome.reward)?;
+        super::pay_from_vault(&a.pool, &a.vault, &a.mint, &a.token_program, r.to_account_info(), outcome.reward)?;
     }
     cinder_common::emit_event!(StakeSlashed {
         pool: a.pool.key(),

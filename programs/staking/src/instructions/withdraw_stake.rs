@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::{
     constants::*,
@@ -49,22 +49,7 @@ pub fn handler(ctx: Context<WithdrawStake>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = ctx.accounts;
     let amount = a.stake.withdraw(&mut a.pool, now)?;
-    let pool = &a.pool;
-    let seeds: &[&[u8]] = &[POOL_SEED, pool.creator.as_ref(), pool.mint.as_ref(), &[pool.bump]];
-    token_interface::transfer_checked(
-        CpiContext::new_with_signer(
-            a.token_program.key(),
-            TransferChecked {
-                from: a.vault.to_account_info(),
-                mint: a.mint.to_account_info(),
-                to: a.owner_token.to_account_info(),
-                authority: a.pool.to_account_info(),
-            },
-            &[seeds],
-        ),
-        amount,
-        a.mint.decimals,
-    )?;
+    super::pay_from_vault(&a.pool, &a.vault, &a.mint, &a.token_program, a.owner_token.to_account_info(), amount)?;
     a.pool.invariant()?;
     cinder_common::emit_event!(StakeWithdrawn {
         pool: a.pool.key(),

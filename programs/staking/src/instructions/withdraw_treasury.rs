@@ -2,7 +2,7 @@
 //! vault to the pool's treasury token account. Slashes never transfer to the treasury themselves,
 //! so no treasury account (closed, rotated, of the wrong kind) can make a slash fail.
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::{constants::*, error::StakingError, events::TreasuryWithdrawn, state::StakePool};
 
@@ -36,22 +36,7 @@ pub fn handler(ctx: Context<WithdrawTreasury>) -> Result<()> {
     let amount = a.pool.treasury_accrued;
     require!(amount > 0, StakingError::NothingToWithdraw);
     a.pool.treasury_accrued = 0;
-    let pool = &a.pool;
-    let seeds: &[&[u8]] = &[POOL_SEED, pool.creator.as_ref(), pool.mint.as_ref(), &[pool.bump]];
-    token_interface::transfer_checked(
-        CpiContext::new_with_signer(
-            a.token_program.key(),
-            TransferChecked {
-                from: a.vault.to_account_info(),
-                mint: a.mint.to_account_info(),
-                to: a.treasury.to_account_info(),
-                authority: a.pool.to_account_info(),
-            },
-            &[seeds],
-        ),
-        amount,
-        a.mint.decimals,
-    )?;
+    super::pay_from_vault(&a.pool, &a.vault, &a.mint, &a.token_program, a.treasury.to_account_info(), amount)?;
     a.pool.invariant()?;
     cinder_common::emit_event!(TreasuryWithdrawn { pool: a.pool.key(), treasury: a.treasury.key(), amount });
     Ok(())
