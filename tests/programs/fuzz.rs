@@ -430,7 +430,7 @@ impl Fuzz {
                     price: 500 + self.rng.below(1_000),
                     job_timeout_secs: 1 + self.rng.below(1_200) as i64,
                     challenge_window_secs: 1 + self.rng.below(600) as i64,
-                    voting_period_secs: 1 + self.rng.below(200) as i64,
+                    voting_period_secs: cinder_jobs::MIN_VOTING_PERIOD_SECS + self.rng.below(200) as i64,
                     challenger_reward_bps: self.rng.below(5_000) as u16,
                     timeout_client_bps: self.rng.below(5_000) as u16,
                     vote_penalty: self.rng.below(base.min_stake + 1),

@@ -267,6 +267,11 @@ async fn create_market_rejects_invalid_params() {
         ("an i64::MAX challenge window", MarketParams { challenge_window_secs: i64::MAX, ..ok }, range),
         ("a negative challenge window", MarketParams { challenge_window_secs: -1, ..ok }, range),
         (
+            "a voting period below the minimum",
+            MarketParams { voting_period_secs: cinder_jobs::MIN_VOTING_PERIOD_SECS - 1, ..ok },
+            range,
+        ),
+        (
             "a voting period above the maximum",
             MarketParams { voting_period_secs: MAX_VOTING_PERIOD_SECS + 1, ..ok },
             range,
@@ -302,37 +307,41 @@ async fn create_market_rejects_a_treasury_not_owned_by_the_protocol_treasury() {
 }
 
 #[tokio::test]
-async fn create_market_rejects_a_pool_that_does_not_trust_the_jobs_authority() {
+async fn create_market_rejects_a_pool_that_does_not_trust_both_program_authorities() {
     let mut w = World::new(TokenKind::Spl, 0).await;
-    // A second mint whose protocol pool (same creator, so the same seeds) lists only the
-    // verification PDA: the jobs program could never lock collateral there.
-    let mint2 = w.fx.create_mint(6, &[]).await;
-    let treasury2 = w.fx.create_token_account(mint2, w.treasury.key()).await;
-    let pool2 = PoolKeys::new(w.admin.pubkey(), mint2, TokenKind::Spl.id());
-    let ix = ssdk::init_pool(
-        &pool2,
-        treasury2,
-        ssdk::InitPoolArgs {
-            min_stake: 1_000,
-            cooldown_secs: 86_400,
-            max_reward_bps: 5_000,
-            authorities: vec![vsdk::verification_authority()],
-        },
-    );
-    w.fx.send_ok(&[ix], &[&w.admin]).await;
-    let mk = MarketKeys {
-        market: jsdk::market_pda(&w.mk.model, &mint2, &w.admin.pubkey()),
-        model: w.mk.model,
-        mint: mint2,
-        token_program: TokenKind::Spl.id(),
-        pool: pool2.pool,
-        pool_vault: pool2.vault,
-        treasury_token: treasury2,
-    };
-    w.fx.watch(mk.market);
-    w.fx.watch(pool2.pool);
-    let ix = jsdk::create_market(w.admin.pubkey(), &mk, market_params());
-    w.fx.send_err(&[ix], &[&w.admin], E::InvalidPool).await;
+    // Without the jobs PDA no collateral could be locked; without the verification PDA no vote
+    // penalty could be locked, so every quorum draw would fail.
+    for only in [vsdk::verification_authority(), jsdk::jobs_authority()] {
+        // A second mint whose protocol pool (same creator, so the same seeds) lists only the
+        // verification PDA: the jobs program could never lock collateral there.
+        let mint2 = w.fx.create_mint(6, &[]).await;
+        let treasury2 = w.fx.create_token_account(mint2, w.treasury.key()).await;
+        let pool2 = PoolKeys::new(w.admin.pubkey(), mint2, TokenKind::Spl.id());
+        let ix = ssdk::init_pool(
+            &pool2,
+            treasury2,
+            ssdk::InitPoolArgs {
+                min_stake: 1_000,
+                cooldown_secs: 86_400,
+                max_reward_bps: 5_000,
+                authorities: vec![only],
+            },
+        );
+        w.fx.send_ok(&[ix], &[&w.admin]).await;
+        let mk = MarketKeys {
+            market: jsdk::market_pda(&w.mk.model, &mint2, &w.admin.pubkey()),
+            model: w.mk.model,
+            mint: mint2,
+            token_program: TokenKind::Spl.id(),
+            pool: pool2.pool,
+            pool_vault: pool2.vault,
+            treasury_token: treasury2,
+        };
+        w.fx.watch(mk.market);
+        w.fx.watch(pool2.pool);
+        let ix = jsdk::create_market(w.admin.pubkey(), &mk, market_params());
+        w.fx.send_err(&[ix], &[&w.admin], E::InvalidPool).await;
+    }
 }
 
 #[tokio::test]

@@ -49,6 +49,10 @@ pub const MAX_JOB_TIMEOUT_SECS: i64 = 7 * 24 * 60 * 60;
 /// Longest `challenge_window_secs` a market may set (7 days).
 #[constant]
 pub const MAX_CHALLENGE_WINDOW_SECS: i64 = 7 * 24 * 60 * 60;
+/// Shortest `voting_period_secs` a market may set: the quorum draw waits a few slots for its
+/// randomness and must be able to complete before the draw deadline (one voting period).
+#[constant]
+pub const MIN_VOTING_PERIOD_SECS: i64 = 30;
 /// Longest `voting_period_secs` a market may set (3 days; a dispute lasts at most about 3 times this).
 #[constant]
 pub const MAX_VOTING_PERIOD_SECS: i64 = 3 * 24 * 60 * 60;

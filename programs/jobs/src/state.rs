@@ -85,7 +85,10 @@ impl MarketParams {
             (1..=MAX_CHALLENGE_WINDOW_SECS).contains(&self.challenge_window_secs),
             JobsError::MarketTermOutOfRange
         );
-        require!((1..=MAX_VOTING_PERIOD_SECS).contains(&self.voting_period_secs), JobsError::MarketTermOutOfRange);
+        require!(
+            (MIN_VOTING_PERIOD_SECS..=MAX_VOTING_PERIOD_SECS).contains(&self.voting_period_secs),
+            JobsError::MarketTermOutOfRange
+        );
         require!(self.vote_penalty <= self.min_stake, JobsError::MarketTermOutOfRange);
         require!(self.collateral > 0 && self.challenge_bond > 0, JobsError::InvalidMarketParams);
         require!(self.min_stake >= self.collateral, JobsError::InvalidMarketParams);
@@ -321,13 +324,14 @@ mod tests {
             challenger_reward_bps: 9_999,
             timeout_client_bps: 0,
             quorum: 3,
-            voting_period_secs: 1,
+            voting_period_secs: MIN_VOTING_PERIOD_SECS,
             vote_penalty: 0,
         };
         ok.validate().unwrap();
         assert!(MarketParams { challenger_reward_bps: 10_000, ..ok }.validate().is_err());
         assert!(MarketParams { quorum: 2, ..ok }.validate().is_err());
         assert!(MarketParams { min_stake: 0, ..ok }.validate().is_err());
+        assert!(MarketParams { voting_period_secs: MIN_VOTING_PERIOD_SECS - 1, ..ok }.validate().is_err());
     }
 
     fn open_job(designated: Option<Pubkey>) -> Job {

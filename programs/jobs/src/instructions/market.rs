@@ -41,6 +41,9 @@ pub struct CreateMarket<'info> {
         seeds::program = cinder_staking::ID,
         bump = pool.bump,
         constraint = pool.is_authority(&jobs_authority.key()) @ JobsError::InvalidPool,
+        // The verification program locks vote penalties and slashes in this pool: without it as
+        // an authority every quorum draw would fail and every dispute end without a verdict.
+        constraint = pool.is_authority(&config.verification_authority) @ JobsError::InvalidPool,
     )]
     pub pool: Box<Account<'info, StakePool>>,
     /// Treasury token account of the mint: owned by the protocol treasury and the pool's treasury.

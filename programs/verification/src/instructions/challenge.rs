@@ -278,7 +278,10 @@ pub fn draw_quorum<'info>(ctx: Context<'info, DrawQuorum<'info>>) -> Result<()> 
         require_keys_eq!(stake.pool, d.pool, VerificationError::InvalidQuorumCandidate);
         require_keys_eq!(stake.owner, entry.verifier, VerificationError::InvalidQuorumCandidate);
         let v = entry.verifier;
-        let weight = draw_weight(stake.active.saturating_sub(stake.locked), d.min_stake, cap);
+        // A candidate must be able to lock its vote penalty: below max(min stake, penalty) free
+        // it weighs nothing (else an accepted candidate's failing lock would stall the draw).
+        let floor = d.min_stake.max(d.vote_penalty);
+        let weight = draw_weight(stake.active.saturating_sub(stake.locked), floor, cap);
         let eligible = v != d.provider && v != d.challenger && d.member_position(&v).is_none();
         let penalty = d.vote_penalty;
         if eligible && ticket < weight {
