@@ -354,7 +354,7 @@ impl Fuzz {
         if self.w.fx.balance(self.attacker.token).await >= amount {
             let mint = self.w.mint;
             let from = self.attacker.token;
-            let ix = transfer_ix(self.w.fx.token.id(), mint, from, v, &kp.pubkey(), amount);
+            let ix = self.w.fx.transfer_ix(mint, from, v, &kp.pubkey(), amount).await;
             if self.send("stray transfer", &[ix], &[&kp]).await {
                 *self.w.strays.entry(v).or_default() += amount;
                 self.stats.strays += amount;
@@ -376,7 +376,8 @@ impl Fuzz {
         let tp = self.w.fx.token.id();
         let mut ixs = vec![];
         if amount > 0 {
-            ixs.push(transfer_ix(tp, self.w.mint, old, fresh, &kp.pubkey(), amount));
+            let mint = self.w.mint;
+            ixs.push(self.w.fx.transfer_ix(mint, old, fresh, &kp.pubkey(), amount).await);
         }
         ixs.push(
             anchor_spl::token_2022::spl_token_2022::instruction::close_account(
@@ -611,21 +612,6 @@ impl Fuzz {
         self.stats.drained_jobs = (self.w.jobs.len() + self.w.retired.len()) as u64;
         self.w.check_invariants().await;
     }
-}
-
-fn transfer_ix(program: Pubkey, mint: Pubkey, from: Pubkey, to: Pubkey, owner: &Pubkey, amount: u64) -> Instruction {
-    // Both token programs share this instruction's layout; decimals are the world's (6).
-    anchor_spl::token_2022::spl_token_2022::instruction::transfer_checked(
-        &program,
-        &from,
-        &mint,
-        &to,
-        owner,
-        &[],
-        amount,
-        6,
-    )
-    .unwrap()
 }
 
 type Trace = (u64, std::collections::VecDeque<String>, Option<std::thread::ThreadId>);

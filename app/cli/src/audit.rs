@@ -124,9 +124,19 @@ pub async fn audit(chain: &dyn Chain) -> anyhow::Result<AuditReport> {
     for (mkey, _) in &markets {
         let (market, slots) = market_jobs(chain, mkey).await?;
         let t = per_mint.entry(market.mint).or_default();
-        for slot in &slots {
+        // Every slot's dispute in one batched read (a closed job's dispute can outlive it until
+        // its votes are settled).
+        let dispute_keys: Vec<Pubkey> = slots.iter().map(|s| cinder_sdk::verification::dispute_pda(&s.key)).collect();
+        let disputes: Vec<Option<Dispute>> = chain
+            .get_multiple_accounts(&dispute_keys)
+            .await?
+            .into_iter()
+            .map(|a| {
+                a.filter(|a| a.owner == cinder_verification::ID).and_then(|a| cinder_sdk::decode::<Dispute>(&a.data))
+            })
+            .collect();
+        for (slot, dispute) in slots.iter().zip(disputes) {
             let what = format!("market {mkey} job {} ({})", slot.id, slot.key);
-            let dispute = fetch::<Dispute>(chain, &cinder_sdk::verification::dispute_pda(&slot.key)).await?;
             if let Some(d) = &dispute {
                 for (i, m) in d.members[..d.member_count as usize].iter().enumerate() {
                     if d.settled_mask & (1 << i) == 0 {
