@@ -15,12 +15,12 @@
 //!
 //! `CINDER_FUZZ_SEED=<n>` replays one seed; `CINDER_FUZZ_STEPS=<n>` sets the steps per seed. On
 //! any failure the seed, the step and the last 40 moves (with their outcomes) are printed. A seed
-//! fixes every choice the fuzzer makes; the bank's own keys and slot hashes are random per run in
-//! solana-program-test, so a replay makes the same choices over a chain whose quorum draws may
-//! differ (the trace is what to debug from).
+//! fixes every choice the fuzzer makes and every key the fixture creates, and the SlotHashes
+//! sysvar is pinned to seed-derived hashes before each draw, so a replay draws the same quorums
+//! and takes the same path (`replays_are_identical` checks it).
 use std::collections::BTreeMap;
 
-use anchor_lang::prelude::Pubkey;
+use anchor_lang::{prelude::Pubkey, AccountDeserialize};
 use cinder_jobs::{JobStatus, MarketParams};
 use cinder_sdk::{
     jobs::{self as jsdk, MarketKeys},
@@ -32,7 +32,7 @@ use cinder_tests::{
     world::{market_params, Party, World, PRICE},
     TokenKind,
 };
-use cinder_verification::{DisputeOutcome, VOTE_RESULT_CORRECT, VOTE_RESULT_WRONG};
+use cinder_verification::{DisputeOutcome, VOTE_ABSTAIN, VOTE_RESULT_CORRECT, VOTE_RESULT_WRONG};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -70,6 +70,9 @@ pub struct Stats {
     pub by_action: BTreeMap<&'static str, (u64, u64)>,
     pub strays: u64,
     pub drained_jobs: u64,
+    /// Every move's name and outcome (the error's name when it failed), in order: two runs of one
+    /// seed must produce the same path.
+    pub path: Vec<String>,
 }
 
 struct Fuzz {
@@ -86,6 +89,7 @@ struct Fuzz {
     votes: BTreeMap<(u64, Pubkey), u8>,
     stats: Stats,
     nonce: u64,
+    seed: u64,
 }
 
 const MAX_LIVE: usize = 10;
@@ -93,7 +97,7 @@ const MAX_LIVE: usize = 10;
 impl Fuzz {
     async fn new(seed: u64) -> Fuzz {
         let token = if seed.is_multiple_of(2) { TokenKind::Spl } else { TokenKind::Token2022 };
-        let mut w = World::new(token, 4).await;
+        let mut w = World::new_seeded(token, 4, seed).await;
         let (kp, t) = w.fx.funded_wallet(w.mint, 1_000_000).await;
         let client2 = Party { kp, token: t };
         let (kp, t) = w.fx.funded_wallet(w.mint, 1_000_000).await;
@@ -112,6 +116,7 @@ impl Fuzz {
             votes: BTreeMap::new(),
             stats: Stats::default(),
             nonce: 0,
+            seed,
         }
     }
 
@@ -136,6 +141,7 @@ impl Fuzz {
             }
         };
         trace(format!("step {}: {what}: {outcome}", self.stats.steps));
+        self.stats.path.push(format!("{what}: {outcome}"));
         self.stats.sent += 1;
         self.stats.succeeded += ok as u64;
         let e = self.stats.by_action.entry(what).or_default();
@@ -272,6 +278,7 @@ impl Fuzz {
     async fn draw(&mut self) {
         let ds: Vec<_> = self.disputes().await.into_iter().filter(|(_, d)| !d.drawn()).collect();
         let Some((id, d)) = self.rng.pick(&ds).cloned() else { return };
+        self.w.fx.pin_slot_hashes(self.seed).await;
         let ix = if d.seed == [0; 32] {
             vsdk::draw_quorum(self.payer(), &self.w.mk, &self.w.mk.job(id), &[])
         } else {
@@ -291,7 +298,11 @@ impl Fuzz {
         let kp = self.w.verifier_by_key(&m).kp.insecure_clone();
         let job = self.w.mk.job(id);
         if d.commitments[i] == [0; 32] {
-            let vote = if self.rng.chance(70) { VOTE_RESULT_WRONG } else { VOTE_RESULT_CORRECT };
+            let vote = match self.rng.below(10) {
+                0..=6 => VOTE_RESULT_WRONG,
+                7..=8 => VOTE_RESULT_CORRECT,
+                _ => VOTE_ABSTAIN,
+            };
             self.votes.insert((id, m), vote);
             let c = vsdk::vote_commitment(&vsdk::dispute_pda(&job), &m, vote, &m.to_bytes());
             self.send("commit_vote", &[vsdk::commit_vote(m, &job, c)], &[&kp]).await;
@@ -463,6 +474,35 @@ impl Fuzz {
         self.send("stake", &[ix], &[&kp]).await;
     }
 
+    /// A verifier leaves or rejoins the verifier set, or the attacker tries to remove one: that
+    /// succeeds only when the registration's free stake is below the market minimum.
+    async fn registry_move(&mut self) {
+        let i = self.rng.below(self.w.verifiers.len() as u64) as usize;
+        let v = self.w.verifiers[i].kp.insecure_clone();
+        let market = self.w.mk.market;
+        let marker = self.w.fx.account_data(vsdk::verifier_marker_pda(&market, &v.pubkey())).await;
+        let set: vsdk::VerifierSet = self.w.fx.anchor_account(vsdk::verifier_set_pda(&market)).await;
+        let Some(marker) = marker.and_then(|d| vsdk::VerifierMarker::try_deserialize(&mut d.as_slice()).ok()) else {
+            let ix = vsdk::register_verifier(v.pubkey(), &self.w.mk, set.count);
+            self.send("register_verifier", &[ix], &[&v]).await;
+            return;
+        };
+        let last_entry = vsdk::verifier_entry_pda(&market, set.count - 1);
+        let last: vsdk::VerifierEntry = self.w.fx.anchor_account(last_entry).await;
+        let by_attacker = self.rng.chance(60);
+        let caller = if by_attacker { self.attacker.kp.insecure_clone() } else { v.insecure_clone() };
+        let ix = vsdk::remove_verifier(caller.pubkey(), &self.w.mk, v.pubkey(), marker.index, set.count, last.verifier);
+        let st = self.w.stake_of(&v.pubkey()).await;
+        let params: cinder_jobs::Market = self.w.fx.anchor_account(market).await;
+        let ok = self.send("remove_verifier", &[ix], &[&caller]).await;
+        if by_attacker && ok {
+            assert!(
+                st.active - st.locked < params.params.min_stake,
+                "the attacker removed a registration holding the minimum stake"
+            );
+        }
+    }
+
     /// Calls with accounts of the wrong parent or owner: another job's escrow, another party's
     /// token account, the attacker as a signer of others' actions. These must all fail; the
     /// invariants catch any that moved money.
@@ -529,6 +569,7 @@ impl Fuzz {
             78..=81 => self.admin_update().await,
             82..=85 => self.staker_move().await,
             86..=87 => self.hostile_call().await,
+            88..=89 => self.registry_move().await,
             _ => self.warp().await,
         }
         self.stats.steps += 1;
@@ -564,6 +605,7 @@ impl Fuzz {
                             let p = self.parties(job, &d.challenger);
                             vsdk::resolve_dispute(self.payer(), &k, &key, &p)
                         } else if d.seed == [0; 32] {
+                            self.w.fx.pin_slot_hashes(self.seed).await;
                             vsdk::draw_quorum(self.payer(), &self.w.mk, &key, &[])
                         } else {
                             match self.w.draw_ix(*id).await {
@@ -666,6 +708,15 @@ pub async fn run_seed(seed: u64, steps: u64) -> Stats {
 
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+/// A seed is a replay: the same moves with the same outcomes, draws included.
+#[tokio::test]
+async fn replays_are_identical() {
+    let (a, b) = (run_seed(8, 200).await, run_seed(8, 200).await);
+    let draws: Vec<_> = a.path.iter().filter(|p| p.starts_with("draw_quorum")).collect();
+    assert!(draws.iter().any(|p| p.ends_with(": ok")), "the run drew a quorum: {draws:?}");
+    assert_eq!(a.path, b.path, "two runs of seed 8 diverged");
 }
 
 /// In the README's test command: 4 seeds × 500 steps (2 000 steps), SPL Token and Token-2022.

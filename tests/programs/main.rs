@@ -6,5 +6,6 @@ mod jobs_rejections;
 mod lifecycle;
 mod money_safety;
 mod queue;
+mod registry;
 mod staking;
 mod verification_rejections;

@@ -267,7 +267,8 @@ async fn a_provider_penalised_as_a_voter_still_finalizes_its_honest_job() {
     let ms = d.members[..d.member_count as usize].to_vec();
     assert!(ms.contains(&k), "quorum 3 of the 3 eligible: the provider sits on it");
     let locked = w.stake_of(&k).await.locked;
-    assert_eq!(locked, COLLATERAL + market_params().vote_penalty, "job A's collateral + its vote lock");
+    let member_lock = market_params().min_stake.max(market_params().vote_penalty);
+    assert_eq!(locked, COLLATERAL + member_lock, "job A's collateral + its vote lock");
     // Everyone else votes WRONG, the provider CORRECT: it is on the losing side.
     w.commit_all(b, |i| Some(if ms[i] == k { VOTE_RESULT_CORRECT } else { VOTE_RESULT_WRONG })).await;
     w.fx.warp_to_timestamp(d.commit_end + 1).await;

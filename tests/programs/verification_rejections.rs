@@ -404,7 +404,7 @@ async fn draw_quorum_never_draws_a_below_minimum_verifier_and_locks_each_members
     }
     for m in &ms {
         let st = w.stake_of(m).await;
-        assert_eq!(st.locked, PENALTY, "the vote penalty is locked at the draw");
+        assert_eq!(st.locked, market_params().min_stake, "the qualifying stake is locked at the draw");
         let kp = w.verifier_by_key(m).kp.insecure_clone();
         let ix = ssdk::request_unstake(&w.pool, *m, st.active);
         w.fx.send_err(&[ix], &[&kp], StakingError::InsufficientFreeStake).await;
@@ -586,7 +586,7 @@ async fn reveal_vote_rejects_a_wrong_salt_a_changed_vote_an_invalid_value_and_no
     w.fx.send_err(&[ix], &[&kps[0]], E::VoteMismatch).await;
     let ix = reveal_ix(&w, id, &ms[0], VOTE_RESULT_CORRECT);
     w.fx.send_err(&[ix], &[&kps[0]], E::VoteMismatch).await;
-    let ix = reveal_ix(&w, id, &ms[0], 3);
+    let ix = reveal_ix(&w, id, &ms[0], 4);
     w.fx.send_err(&[ix], &[&kps[0]], E::InvalidVote).await;
     let ix = reveal_ix(&w, id, &ms[2], VOTE_RESULT_WRONG);
     w.fx.send_err(&[ix], &[&kps[2]], E::NothingToReveal).await;
@@ -708,7 +708,12 @@ async fn resolve_dispute_without_reveals_is_no_quorum_and_locks_nothing() {
         let ev: VoteSettled = one_event(&w.fx.send_ok(&[ix], &[]).await);
         assert_eq!((ev.penalised, ev.penalty, ev.dispute_closed), (true, PENALTY, i == ms.len() - 1));
         let st = w.stake_of(m).await;
-        assert_eq!((st.active, st.locked), (active - PENALTY, locked - PENALTY), "the vote's own lock paid it");
+        let lock = market_params().min_stake;
+        assert_eq!(
+            (st.active, st.locked),
+            (active - PENALTY, locked - lock),
+            "the vote's own lock paid it, the rest released"
+        );
         let pool: cinder_staking::StakePool = w.fx.anchor_account(w.pool.pool).await;
         assert_eq!(pool.treasury_accrued, accrued + PENALTY);
         w.check_invariants().await;
@@ -763,7 +768,8 @@ async fn settle_vote_penalises_the_losing_side_and_non_revealers_exactly_once() 
         let expect = if i >= 3 { PENALTY } else { 0 };
         assert_eq!((ev.voter, ev.penalised, ev.penalty), (*m, i >= 3, expect), "member {i}");
         let st = w.stake_of(m).await;
-        assert_eq!((st.active, st.locked), (active - expect, locked - PENALTY), "lock released either way");
+        let lock = market_params().min_stake;
+        assert_eq!((st.active, st.locked), (active - expect, locked - lock), "lock released either way");
         let pool: cinder_staking::StakePool = w.fx.anchor_account(w.pool.pool).await;
         assert_eq!(pool.treasury_accrued, accrued + expect);
         penalties += expect;

@@ -140,7 +140,7 @@ pub async fn audit(chain: &dyn Chain) -> anyhow::Result<AuditReport> {
             if let Some(d) = &dispute {
                 for (i, m) in d.members[..d.member_count as usize].iter().enumerate() {
                     if d.settled_mask & (1 << i) == 0 {
-                        *expected_locked.entry((market.pool, *m)).or_default() += d.vote_penalty;
+                        *expected_locked.entry((market.pool, *m)).or_default() += d.member_lock();
                     }
                 }
             }

@@ -9,8 +9,8 @@ use crate::{anchor_ix, escrow::EscrowKeys, jobs::MarketKeys, AccountMeta, Instru
 
 pub use cinder_verification::{
     draw_slot_hash, draw_step_pick, draw_weight, selection_seed, slot_hash_of, vote_commitment, weight_cap, Dispute,
-    DisputeOutcome, DrawRandomness, VerifierEntry, VerifierSet, DRAW_DELAY_SLOTS, VOTE_RESULT_CORRECT,
-    VOTE_RESULT_WRONG,
+    DisputeOutcome, DrawRandomness, VerifierEntry, VerifierMarker, VerifierSet, DRAW_DELAY_SLOTS, VOTE_ABSTAIN,
+    VOTE_RESULT_CORRECT, VOTE_RESULT_WRONG,
 };
 
 /// The SlotHashes sysvar (the quorum draw's randomness source).
@@ -66,6 +66,42 @@ pub fn register_verifier(verifier: Pubkey, k: &MarketKeys, next_index: u32) -> I
             system_program: anchor_lang::system_program::ID,
         },
         ix::RegisterVerifier {},
+    )
+}
+
+/// Removes `verifier`'s registration at `index` from a market whose set holds `count`
+/// registrations; `last` is the verifier registered at `count - 1` (moved into `index`). The
+/// caller is the verifier itself, or anyone once its free stake is below the market minimum.
+pub fn remove_verifier(
+    caller: Pubkey,
+    k: &MarketKeys,
+    verifier: Pubkey,
+    index: u32,
+    count: u32,
+    last: Pubkey,
+) -> Instruction {
+    let entry = verifier_entry_pda(&k.market, index);
+    let marker = verifier_marker_pda(&k.market, &verifier);
+    let last_index = count.saturating_sub(1);
+    let (last_entry, last_marker) = if index == last_index {
+        (entry, marker)
+    } else {
+        (verifier_entry_pda(&k.market, last_index), verifier_marker_pda(&k.market, &last))
+    };
+    anchor_ix(
+        ID,
+        acc::RemoveVerifier {
+            caller,
+            market: k.market,
+            verifier_set: verifier_set_pda(&k.market),
+            entry,
+            marker,
+            stake: k.stake(&verifier),
+            verifier,
+            last_entry,
+            last_marker,
+        },
+        ix::RemoveVerifier {},
     )
 }
 
@@ -153,6 +189,8 @@ pub fn challenge_result(challenger: Pubkey, challenger_token: Pubkey, k: &Market
 
 /// Anyone: draws quorum members. `candidates` are (index, verifier key) of the next draw steps
 /// (`next_draw_indices` with the keys of those entries); empty just fixes the seed.
+/// `candidates`: (index, verifier registered there) of the next draw steps, in order; the default
+/// key for an index whose registration was removed since the challenge.
 pub fn draw_quorum(caller: Pubkey, k: &MarketKeys, job: &Pubkey, candidates: &[(u32, Pubkey)]) -> Instruction {
     let mut i = anchor_ix(
         ID,
@@ -168,8 +206,14 @@ pub fn draw_quorum(caller: Pubkey, k: &MarketKeys, job: &Pubkey, candidates: &[(
         ix::DrawQuorum {},
     );
     for (index, verifier) in candidates {
-        i.accounts.push(AccountMeta::new_readonly(verifier_entry_pda(&k.market, *index), false));
-        i.accounts.push(AccountMeta::new(k.stake(verifier), false));
+        let entry = verifier_entry_pda(&k.market, *index);
+        i.accounts.push(AccountMeta::new_readonly(entry, false));
+        if *verifier == Pubkey::default() {
+            // A removed registration: its (empty) entry address twice; the step draws nobody.
+            i.accounts.push(AccountMeta::new_readonly(entry, false));
+        } else {
+            i.accounts.push(AccountMeta::new(k.stake(verifier), false));
+        }
     }
     i
 }

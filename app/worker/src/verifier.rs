@@ -4,7 +4,8 @@ use cinder_jobs::{Job, JobStatus};
 use cinder_sdk::{
     fetch, jobs as jsdk,
     verification::{
-        self as vsdk, Dispute, DisputeOutcome, VerifierEntry, VerifierSet, VOTE_RESULT_CORRECT, VOTE_RESULT_WRONG,
+        self as vsdk, Dispute, DisputeOutcome, VerifierEntry, VerifierSet, VOTE_ABSTAIN, VOTE_RESULT_CORRECT,
+        VOTE_RESULT_WRONG,
     },
 };
 
@@ -13,6 +14,17 @@ use crate::{
     store::{hex, parse_hex32},
     Metrics, Node, WorkerError,
 };
+
+/// The salt of `keypair`'s vote in `dispute`: `sha256(tag ‖ ed25519 signature of (tag ‖
+/// dispute))`. Ed25519 signatures are deterministic, so the salt needs no storage and is the same
+/// after a restart; nobody without the worker's key can compute it.
+pub fn vote_salt(keypair: &solana_keypair::Keypair, dispute: &Pubkey) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    use solana_signer::Signer;
+    const TAG: &[u8] = b"cinder.vote-salt.v1";
+    let sig = keypair.sign_message(&[TAG, dispute.as_ref()].concat());
+    Sha256::new().chain_update(TAG).chain_update(sig.as_ref()).finalize().into()
+}
 
 /// Jobs looked at per tick.
 const SCAN: u64 = 64;
@@ -172,18 +184,63 @@ impl Verifier {
             let entries = chain.get_multiple_accounts(&keys).await?;
             let mut pairs = Vec::with_capacity(idx.len());
             for (i, e) in idx.iter().zip(entries) {
-                let Some(e) = e
+                // A removed registration's index draws nobody: its empty address is passed.
+                let verifier = e
                     .filter(|a| a.owner == cinder_verification::ID)
                     .and_then(|a| cinder_sdk::decode::<VerifierEntry>(&a.data))
-                else {
-                    break;
-                };
-                pairs.push((*i, e.verifier));
+                    .map(|e| e.verifier)
+                    .unwrap_or_default();
+                pairs.push((*i, verifier));
             }
+            self.prune(pairs.iter().map(|p| p.1).filter(|v| *v != Pubkey::default())).await?;
             pairs
         };
         let ix = vsdk::draw_quorum(n.me(), &n.market, key, &pairs);
         Ok(n.send("draw_quorum", job.job_id, &[ix]).await.map(|_| 1).unwrap_or(0))
+    }
+
+    fn vote_salt(&self, dispute: &Pubkey) -> [u8; 32] {
+        vote_salt(&self.node.keypair, dispute)
+    }
+
+    /// Removes the registrations among `candidates` whose free stake fell below the market
+    /// minimum (anyone may): they draw nobody and would only use up a draw's step budget.
+    async fn prune(&self, candidates: impl Iterator<Item = Pubkey>) -> Result<usize, WorkerError> {
+        let n = &self.node;
+        let chain = n.chain.as_ref();
+        let mut dead: Vec<Pubkey> = candidates.filter(|v| *v != n.me()).collect();
+        dead.sort();
+        dead.dedup();
+        if dead.is_empty() {
+            return Ok(0);
+        }
+        let min_stake = n.market_state().await?.params.min_stake;
+        let stakes = chain.get_multiple_accounts(&dead.iter().map(|v| n.market.stake(v)).collect::<Vec<_>>()).await?;
+        let mut removed = 0;
+        for (v, s) in dead.iter().zip(stakes) {
+            let free = s
+                .filter(|a| a.owner == cinder_staking::ID)
+                .and_then(|a| cinder_sdk::decode::<cinder_staking::ProviderStake>(&a.data))
+                .map(|s| s.active.saturating_sub(s.locked))
+                .unwrap_or(0);
+            if free >= min_stake {
+                continue;
+            }
+            let Some(set) = fetch::<VerifierSet>(chain, &vsdk::verifier_set_pda(&n.market_key)).await? else { break };
+            let Some(marker) =
+                fetch::<vsdk::VerifierMarker>(chain, &vsdk::verifier_marker_pda(&n.market_key, v)).await?
+            else {
+                continue;
+            };
+            let last_key = vsdk::verifier_entry_pda(&n.market_key, set.count.saturating_sub(1));
+            let Some(last) = fetch::<VerifierEntry>(chain, &last_key).await? else { break };
+            let ix = vsdk::remove_verifier(n.me(), &n.market, *v, marker.index, set.count, last.verifier);
+            if n.send("remove_verifier", 0, &[ix]).await.is_ok() {
+                tracing::info!(verifier = %v, free, min_stake, "removed a registration below the minimum stake");
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     async fn vote_or_resolve(&self, key: &Pubkey, job: &Job, now: i64) -> Result<usize, WorkerError> {
@@ -194,11 +251,21 @@ impl Verifier {
         }
         if let (true, Some(i)) = (d.drawn(), d.member_position(&n.me())) {
             if now <= d.commit_end && d.commitments[i] == [0; 32] {
-                let Some(vote) = self.verdict(key, job).await? else { return Ok(0) };
-                let mut salt = [0u8; 32];
-                getrandom::fill(&mut salt).map_err(|e| std::io::Error::other(e.to_string()))?;
-                // The vote and its salt are journaled before the commitment is sent: without the
-                // salt the vote could never be revealed.
+                // A job this verifier cannot serve at all (its input cannot be fetched or is
+                // invalid; journaled as failed) gets an abstention: revealed, deciding nothing.
+                let vote = match self.verdict(key, job).await? {
+                    Some(v) => v,
+                    None if n.journal.get(&key.to_string())?.is_some_and(|e| e.state == "failed") => {
+                        tracing::warn!(job_id = job.job_id, "cannot verify this job; abstaining");
+                        VOTE_ABSTAIN
+                    }
+                    None => return Ok(0),
+                };
+                // The salt is derived from the worker's key and the dispute: the same after any
+                // restart or lagging read, so a resent commit and the reveal always agree.
+                let salt = self.vote_salt(&vsdk::dispute_pda(key));
+                // The vote is journaled before the commitment is sent (the reveal also recovers
+                // it from the commitment if the journal is lost).
                 let mut e = n
                     .journal
                     .get(&key.to_string())?
@@ -217,10 +284,18 @@ impl Verifier {
             }
             if now > d.commit_end && now <= d.reveal_end && d.commitments[i] != [0; 32] && d.votes[i] == 0 {
                 let e = n.journal.get(&key.to_string())?;
-                let (Some(vote), Some(salt)) =
-                    (e.as_ref().and_then(|e| e.vote), e.as_ref().and_then(|e| e.salt.as_deref()).and_then(parse_hex32))
-                else {
-                    tracing::error!(job_id = job.job_id, "committed vote has no journaled salt; cannot reveal");
+                let dispute = vsdk::dispute_pda(key);
+                let journaled = e.as_ref().and_then(|e| e.salt.as_deref()).and_then(parse_hex32);
+                let salts = journaled.into_iter().chain([self.vote_salt(&dispute)]);
+                let votes = [VOTE_RESULT_CORRECT, VOTE_RESULT_WRONG, VOTE_ABSTAIN];
+                let found = salts
+                    .flat_map(|salt| votes.map(|v| (v, salt)))
+                    .find(|(v, salt)| vsdk::vote_commitment(&dispute, &n.me(), *v, salt) == d.commitments[i]);
+                let Some((vote, salt)) = found else {
+                    tracing::error!(
+                        job_id = job.job_id,
+                        "the committed vote is not one this worker's key made; cannot reveal"
+                    );
                     return Ok(0);
                 };
                 if n.send("reveal_vote", job.job_id, &[vsdk::reveal_vote(n.me(), key, vote, salt)]).await.is_ok() {
@@ -268,5 +343,21 @@ impl Verifier {
             let _ = n.journal.set_state(&key.to_string(), "done", Some("dispute settled"));
         }
         Ok(actions)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vote_salts_are_deterministic_per_key_and_dispute() {
+        let (k1, k2) =
+            (solana_keypair::Keypair::new_from_array([1; 32]), solana_keypair::Keypair::new_from_array([2; 32]));
+        let (d1, d2) = (Pubkey::new_from_array([1; 32]), Pubkey::new_from_array([2; 32]));
+        let again = solana_keypair::Keypair::new_from_array([1; 32]);
+        assert_eq!(vote_salt(&k1, &d1), vote_salt(&again, &d1), "the same after a restart");
+        assert_ne!(vote_salt(&k1, &d1), vote_salt(&k1, &d2), "per dispute");
+        assert_ne!(vote_salt(&k1, &d1), vote_salt(&k2, &d1), "per worker key");
     }
 }

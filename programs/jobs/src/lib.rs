@@ -65,86 +65,86 @@ pub mod cinder_jobs {
 
     /// Creates the protocol config; the signer (the program's upgrade authority) becomes admin.
     pub fn init_config(ctx: Context<InitConfig>, args: InitConfigArgs) -> Result<()> {
-        instructions::admin::init_config(ctx, args)
+        instructions::init_config::init_config(ctx, args)
     }
 
     /// Admin: fee, pause, treasury, admin.
     pub fn update_config(ctx: Context<AdminOnly>, args: UpdateConfigArgs) -> Result<()> {
-        instructions::admin::update_config(ctx, args)
+        instructions::update_config::update_config(ctx, args)
     }
 
     /// Admin: registers a model id (hash of its files manifest) with its name and engine version.
     pub fn register_model(ctx: Context<RegisterModel>, args: RegisterModelArgs) -> Result<()> {
-        instructions::admin::register_model(ctx, args)
+        instructions::register_model::register_model(ctx, args)
     }
 
     /// Creates a market for (model, mint) with its parameters.
     pub fn create_market(ctx: Context<CreateMarket>, params: MarketParams) -> Result<()> {
-        instructions::market::create_market(ctx, params)
+        instructions::create_market::create_market(ctx, params)
     }
 
     /// Market creator: new parameters for future jobs.
     pub fn update_market(ctx: Context<UpdateMarket>, params: MarketParams) -> Result<()> {
-        instructions::market::update_market(ctx, params)
+        instructions::update_market::update_market(ctx, params)
     }
 
     /// Registers a provider (endpoint, X25519 key, served models).
     pub fn register_provider(ctx: Context<RegisterProvider>, args: ProviderArgs) -> Result<()> {
-        instructions::market::register_provider(ctx, args)
+        instructions::register_provider::register_provider(ctx, args)
     }
 
     /// Provider: updates endpoint, key and models.
     pub fn update_provider(ctx: Context<UpdateProvider>, args: ProviderArgs) -> Result<()> {
-        instructions::market::update_provider(ctx, args)
+        instructions::update_provider::update_provider(ctx, args)
     }
 
     /// Client: posts a job and pays at least the market price into its escrow.
     pub fn post_job(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
-        instructions::post::post_job(ctx, args)
+        instructions::post_job::post_job(ctx, args)
     }
 
     /// Client: cancels a job no provider has taken; full refund, all rent back.
     pub fn cancel_job(ctx: Context<CancelJob>) -> Result<()> {
-        instructions::post::cancel_job(ctx)
+        instructions::cancel_job::cancel_job(ctx)
     }
 
     /// Provider: takes the queue head (skipping dead slots) or a job designated to it.
     pub fn claim_job<'info>(ctx: Context<'info, ClaimJob<'info>>) -> Result<()> {
-        instructions::claim::claim_job(ctx)
+        instructions::claim_job::claim_job(ctx)
     }
 
     /// Anyone: moves the queue head past dead slots (at most MAX_QUEUE_ADVANCE per call).
     pub fn advance_queue<'info>(ctx: Context<'info, AdvanceQueue<'info>>) -> Result<()> {
-        instructions::claim::advance_queue(ctx)
+        instructions::advance_queue::advance_queue(ctx)
     }
 
     /// Anyone, once an Open job has waited `job_timeout_secs` unclaimed: full refund, no slash.
     pub fn expire_open_job(ctx: Context<ExpireOpenJob>) -> Result<()> {
-        instructions::post::expire_open_job(ctx)
+        instructions::expire_open_job::expire_open_job(ctx)
     }
 
     /// Anyone, after the deadline with no result: refund the client, slash the provider.
     pub fn expire_job(ctx: Context<ExpireJob>) -> Result<()> {
-        instructions::settle::expire_job(ctx)
+        instructions::expire_job::expire_job(ctx)
     }
 
     /// Verification program: records the provider's result commitment.
     pub fn record_result(ctx: Context<VerificationGated>, args: RecordResultArgs) -> Result<()> {
-        instructions::settle::record_result(ctx, args)
+        instructions::record_result::record_result(ctx, args)
     }
 
     /// Verification program: marks the job challenged.
     pub fn mark_challenged(ctx: Context<VerificationGated>, challenger: Pubkey) -> Result<()> {
-        instructions::settle::mark_challenged(ctx, challenger)
+        instructions::mark_challenged::mark_challenged(ctx, challenger)
     }
 
     /// Verification program: pays the provider (the result stood).
     pub fn settle_job(ctx: Context<SettleJob>) -> Result<()> {
-        instructions::settle::settle_job(ctx)
+        instructions::settle_job::settle_job(ctx)
     }
 
     /// Verification program: refunds the client and slashes the provider (the result was wrong).
     pub fn slash_job(ctx: Context<SlashJob>) -> Result<()> {
-        instructions::settle::slash_job(ctx)
+        instructions::slash_job::slash_job(ctx)
     }
 }

@@ -58,7 +58,11 @@ pub struct ProviderStake {
     pub total_withdrawn: u64,
     pub total_slashed: u64,
     pub bump: u8,
-    pub _reserved: [u8; 32],
+    /// Last slot in which the owner raised `active` (a deposit or a cancelled unstake). A quorum
+    /// draw ignores a stake raised at or after its randomness slot: stake added once the draw's
+    /// randomness is public cannot buy a seat.
+    pub raised_slot: u64,
+    pub _reserved: [u8; 24],
 }
 
 /// How one slash was split.
@@ -254,7 +258,8 @@ mod tests {
             total_withdrawn: 0,
             total_slashed: 0,
             bump: 0,
-            _reserved: [0; 32],
+            raised_slot: 0,
+            _reserved: [0; 24],
         }
     }
 

@@ -44,3 +44,8 @@ pub const SLOT_HASHES_MAX_ENTRIES: usize = 512;
 pub const VOTE_RESULT_CORRECT: u8 = 1;
 #[constant]
 pub const VOTE_RESULT_WRONG: u8 = 2;
+/// "Cannot verify" (the input could not be fetched or served): a revealed vote that counts for
+/// neither side. It is penalised like the losing side when the others decide the dispute, and not
+/// at all when nobody could decide it (`NoQuorum`).
+#[constant]
+pub const VOTE_ABSTAIN: u8 = 3;

@@ -36,7 +36,7 @@ pub enum VerificationError {
     NothingToReveal,
     #[msg("The revealed vote and salt do not match the commitment")]
     VoteMismatch,
-    #[msg("A vote must be VOTE_RESULT_CORRECT or VOTE_RESULT_WRONG")]
+    #[msg("A vote must be VOTE_RESULT_CORRECT, VOTE_RESULT_WRONG or VOTE_ABSTAIN")]
     InvalidVote,
     #[msg("Voting has not ended and not every member has revealed")]
     VotingNotOver,
@@ -68,4 +68,8 @@ pub enum VerificationError {
     JobNotSubmitted,
     #[msg("The draw took all its steps without completing the quorum; resolve after the draw deadline")]
     DrawStepsExhausted,
+    #[msg("Only the verifier itself may remove a registration that still holds the market's minimum stake")]
+    VerifierStillStaked,
+    #[msg("The account is not the verifier registration (or marker) this instruction names")]
+    WrongVerifierEntry,
 }

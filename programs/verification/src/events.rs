@@ -9,6 +9,17 @@ pub struct VerifierRegistered {
     pub index: u32,
 }
 
+/// A registration left the verifier set; `moved` (the last registration) now holds `index`.
+#[event]
+pub struct VerifierRemoved {
+    pub market: Pubkey,
+    pub verifier: Pubkey,
+    pub index: u32,
+    pub moved: Option<Pubkey>,
+    /// Who removed it (the verifier itself, or anyone once it fell below the minimum).
+    pub by: Pubkey,
+}
+
 /// A challenge opened a dispute; its quorum is drawn later from `draw_slot`'s hash.
 #[event]
 pub struct DisputeOpened {

@@ -25,6 +25,8 @@
 //! * **provider** (the job's assigned provider): `submit_result`, at or before the deadline.
 //! * **registered verifiers** (stake ≥ the market minimum): `challenge_result` (not on their own
 //!   jobs); drawn quorum members (free stake ≥ the minimum at the draw) vote.
+//! * **a registered verifier**: `remove_verifier` of itself; **anyone** may remove a registration
+//!   whose free stake fell below the market minimum.
 //! * **anyone**: `draw_quorum`, `finalize_job` after the window, `resolve_dispute` after voting,
 //!   `settle_vote`.
 
@@ -64,48 +66,54 @@ pub mod cinder_verification {
 
     /// A staked verifier joins a market's verifier set (the pool quorums are drawn from).
     pub fn register_verifier(ctx: Context<RegisterVerifier>) -> Result<()> {
-        instructions::result::register_verifier(ctx)
+        instructions::register_verifier::register_verifier(ctx)
+    }
+
+    /// The verifier, or anyone once its free stake is below the market minimum: removes a
+    /// registration (the last one moves into its index).
+    pub fn remove_verifier(ctx: Context<RemoveVerifier>) -> Result<()> {
+        instructions::remove_verifier::remove_verifier(ctx)
     }
 
     /// The assigned provider posts its result commitment; the challenge window starts.
     pub fn submit_result(ctx: Context<SubmitResult>, args: SubmitResultArgs) -> Result<()> {
-        instructions::result::submit_result(ctx, args)
+        instructions::submit_result::submit_result(ctx, args)
     }
 
     /// Anyone, after an unchallenged window: pay the provider.
     pub fn finalize_job(ctx: Context<FinalizeJob>) -> Result<()> {
-        instructions::result::finalize_job(ctx)
+        instructions::finalize_job::finalize_job(ctx)
     }
 
     /// A registered verifier disputes a result within the window, with a bond; the quorum is
     /// drawn later from a slot hash nobody knew yet.
     pub fn challenge_result<'info>(ctx: Context<'info, ChallengeResult<'info>>) -> Result<()> {
-        instructions::challenge::challenge_result(ctx)
+        instructions::challenge_result::challenge_result(ctx)
     }
 
     /// Anyone: fixes the draw's randomness once its slot exists and draws quorum members
     /// (stake-weighted, each locking its vote penalty); repeatable until the quorum is complete.
     pub fn draw_quorum<'info>(ctx: Context<'info, DrawQuorum<'info>>) -> Result<()> {
-        instructions::challenge::draw_quorum(ctx)
+        instructions::draw_quorum::draw_quorum(ctx)
     }
 
     /// A quorum member commits `sha256(VOTE_TAG ‖ dispute ‖ voter ‖ vote ‖ salt)`.
     pub fn commit_vote(ctx: Context<Vote>, commitment: [u8; 32]) -> Result<()> {
-        instructions::vote::commit_vote(ctx, commitment)
+        instructions::commit_vote::commit_vote(ctx, commitment)
     }
 
     /// A quorum member reveals its vote and salt.
     pub fn reveal_vote(ctx: Context<Vote>, vote: u8, salt: [u8; 32]) -> Result<()> {
-        instructions::vote::reveal_vote(ctx, vote, salt)
+        instructions::reveal_vote::reveal_vote(ctx, vote, salt)
     }
 
     /// Anyone, after voting: apply the majority (or the no-quorum rule).
     pub fn resolve_dispute(ctx: Context<ResolveDispute>) -> Result<()> {
-        instructions::resolve::resolve_dispute(ctx)
+        instructions::resolve_dispute::resolve_dispute(ctx)
     }
 
     /// Anyone, after resolution: apply one member's vote penalty; the last closes the dispute.
     pub fn settle_vote(ctx: Context<SettleVote>) -> Result<()> {
-        instructions::resolve::settle_vote(ctx)
+        instructions::settle_vote::settle_vote(ctx)
     }
 }

@@ -22,6 +22,10 @@ pub struct VerifierEntry {
     pub index: u32,
     pub registered_at: i64,
     pub bump: u8,
+    /// Slot in which this registration took its current index (registration, or a move by
+    /// `remove_verifier`). A draw ignores an entry placed at or after its randomness slot: nobody
+    /// can move a key onto an index the public randomness names.
+    pub since_slot: u64,
 }
 
 #[account]
@@ -66,7 +70,8 @@ pub struct Dispute {
     pub draw_deadline: i64,
     /// `selection_seed(slot hash, job, challenger)`, zero until `draw_quorum` fixes it.
     pub seed: [u8; 32],
-    /// Verifiers registered when the seed was fixed (indices `0..candidate_count` are drawn).
+    /// Verifiers registered when the challenge landed (indices `0..candidate_count` are drawn;
+    /// later registrations never take part in this dispute).
     pub candidate_count: u32,
     /// Draw steps taken so far (each names one candidate index; see `draw_step_pick`).
     pub draw_step: u32,
@@ -82,8 +87,8 @@ pub struct Dispute {
     /// Bit i set: member i's vote has been settled (penalty applied or lock released).
     pub settled_mask: u16,
     pub outcome: DisputeOutcome,
-    /// Stake a member loses for not revealing or voting with the minority (the job's snapshot).
-    /// Each member has exactly this much locked from its draw until `settle_vote`.
+    /// Stake a member loses for not revealing or not voting with the majority (the job's
+    /// snapshot); it comes out of the member's `member_lock`.
     pub vote_penalty: u64,
     pub bump: u8,
 }
@@ -169,6 +174,12 @@ pub fn slot_hash_of(data: &[u8], slot: u64) -> Option<[u8; 32]> {
 }
 
 impl Dispute {
+    /// Stake locked for each drawn member from its draw to `settle_vote`: the qualifying stake,
+    /// `max(min_stake, vote_penalty)`. The penalty is paid out of it; the rest is unlocked.
+    pub fn member_lock(&self) -> u64 {
+        self.min_stake.max(self.vote_penalty)
+    }
+
     /// Most draw steps this dispute may take (`MAX_DRAW_STEPS_PER_SEAT` per seat).
     pub fn max_draw_steps(&self) -> u32 {
         MAX_DRAW_STEPS_PER_SEAT.saturating_mul(self.quorum as u32)
@@ -194,7 +205,7 @@ impl Dispute {
     }
 
     /// Majority rule: a side wins with more votes than the other side *and* at least a majority
-    /// of the quorum revealed; otherwise `NoQuorum`.
+    /// of the quorum cast a deciding vote (abstentions decide nothing); otherwise `NoQuorum`.
     pub fn tally(&self) -> DisputeOutcome {
         let n = self.member_count as usize;
         let correct = self.votes[..n].iter().filter(|v| **v == VOTE_RESULT_CORRECT).count();
@@ -209,7 +220,8 @@ impl Dispute {
     }
 
     /// Whether member `i` loses its vote penalty under the final outcome: it never revealed, or
-    /// it voted against the winning side.
+    /// it did not vote for the winning side (an abstention included). Under `NoQuorum` only
+    /// members that never revealed lose it.
     /// Members of a quorum that was never completed could not vote and are never penalised.
     pub fn penalised(&self, i: usize) -> bool {
         if !self.drawn() {
@@ -294,6 +306,21 @@ mod tests {
         assert_eq!(dispute(&[w, c, 0]).tally(), NoQuorum, "tie");
         assert_eq!(dispute(&[w, w, 0]).tally(), ProviderWrong, "2 of 3 revealed, both wrong");
         assert_eq!(dispute(&[c]).tally(), ProviderRight);
+        let a = VOTE_ABSTAIN;
+        assert_eq!(dispute(&[a, a, a]).tally(), NoQuorum, "nobody could verify");
+        assert_eq!(dispute(&[w, a, a]).tally(), NoQuorum, "one deciding vote of three");
+        assert_eq!(dispute(&[w, w, a]).tally(), ProviderWrong);
+    }
+
+    #[test]
+    fn abstentions_are_penalised_only_when_the_others_decided() {
+        let (w, a) = (VOTE_RESULT_WRONG, VOTE_ABSTAIN);
+        let mut d = dispute(&[w, w, a]);
+        d.outcome = DisputeOutcome::ProviderWrong;
+        assert_eq!((d.penalised(0), d.penalised(2)), (false, true));
+        let mut d = dispute(&[a, a, 0]);
+        d.outcome = DisputeOutcome::NoQuorum;
+        assert_eq!((d.penalised(0), d.penalised(1), d.penalised(2)), (false, false, true));
     }
 
     #[test]

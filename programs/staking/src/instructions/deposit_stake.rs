@@ -59,6 +59,7 @@ pub fn handler(ctx: Context<DepositStake>, amount: u64) -> Result<()> {
         a.pool.staker_count = a.pool.staker_count.saturating_add(1);
     }
     a.stake.deposit(&mut a.pool, amount)?;
+    a.stake.raised_slot = Clock::get()?.slot;
     token_interface::transfer_checked(
         CpiContext::new(
             a.token_program.key(),

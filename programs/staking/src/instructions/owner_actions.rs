@@ -49,6 +49,7 @@ pub fn request_unstake(ctx: Context<OwnerStake>, amount: u64) -> Result<()> {
 pub fn cancel_unstake(ctx: Context<OwnerStake>) -> Result<()> {
     let a = ctx.accounts;
     let amount = a.stake.cancel_unstake(&mut a.pool)?;
+    a.stake.raised_slot = Clock::get()?.slot;
     a.pool.invariant()?;
     cinder_common::emit_event!(UnstakeCancelled {
         pool: a.pool.key(),

@@ -1,4 +1,4 @@
-//! `commit_vote` / `reveal_vote`: commit-reveal voting by the drawn quorum.
+//! `commit_vote`: a drawn member commits to its vote.
 //! Commit phase: `opened_at ..= commit_end`; reveal phase: `commit_end + 1 ..= reveal_end`.
 use anchor_lang::prelude::*;
 
@@ -24,23 +24,5 @@ pub fn commit_vote(ctx: Context<Vote>, commitment: [u8; 32]) -> Result<()> {
     require!(d.commitments[i] == [0; 32], VerificationError::AlreadyCommitted);
     d.commitments[i] = commitment;
     cinder_common::emit_event!(VoteCommitted { dispute: d.key(), voter });
-    Ok(())
-}
-
-/// Reveals the vote and salt; they must hash to the commitment.
-pub fn reveal_vote(ctx: Context<Vote>, vote: u8, salt: [u8; 32]) -> Result<()> {
-    let now = Clock::get()?.unix_timestamp;
-    let voter = ctx.accounts.voter.key();
-    let key = ctx.accounts.dispute.key();
-    let d = &mut ctx.accounts.dispute;
-    d.require_unresolved()?;
-    require!(d.drawn(), VerificationError::QuorumNotDrawn);
-    let i = d.member_position(&voter).ok_or(VerificationError::NotQuorumMember)?;
-    require!(now > d.commit_end && now <= d.reveal_end, VerificationError::RevealPhaseNotOpen);
-    require!(vote == VOTE_RESULT_CORRECT || vote == VOTE_RESULT_WRONG, VerificationError::InvalidVote);
-    require!(d.commitments[i] != [0; 32] && d.votes[i] == 0, VerificationError::NothingToReveal);
-    require!(vote_commitment(&key, &voter, vote, &salt) == d.commitments[i], VerificationError::VoteMismatch);
-    d.votes[i] = vote;
-    cinder_common::emit_event!(VoteRevealed { dispute: key, voter, vote });
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! Protocol config and the model registry.
+//! `init_config`: the protocol config, created once, by the jobs program's upgrade authority.
 use anchor_lang::prelude::*;
 
 use crate::{constants::*, error::JobsError, events::*, state::*};
@@ -78,85 +78,6 @@ pub fn init_config(ctx: Context<InitConfig>, args: InitConfigArgs) -> Result<()>
         protocol_fee_bps: config.protocol_fee_bps,
         stake_pool_creator: config.stake_pool_creator,
         verification_program: config.verification_program,
-    });
-    Ok(())
-}
-
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, Default, PartialEq, Eq)]
-pub struct UpdateConfigArgs {
-    pub new_admin: Option<Pubkey>,
-    pub treasury: Option<Pubkey>,
-    /// Applies to jobs posted afterwards (each job keeps the fee it was posted with).
-    pub protocol_fee_bps: Option<u16>,
-    pub paused: Option<bool>,
-}
-
-#[derive(Accounts)]
-pub struct AdminOnly<'info> {
-    /// The protocol admin. Signs.
-    pub admin: Signer<'info>,
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump, has_one = admin @ JobsError::Unauthorized)]
-    pub config: Account<'info, ProtocolConfig>,
-}
-
-pub fn update_config(ctx: Context<AdminOnly>, args: UpdateConfigArgs) -> Result<()> {
-    if let Some(fee) = args.protocol_fee_bps {
-        require!(fee <= MAX_FEE_BPS, JobsError::FeeTooHigh);
-    }
-    let c = &mut ctx.accounts.config;
-    c.admin = args.new_admin.unwrap_or(c.admin);
-    c.treasury = args.treasury.unwrap_or(c.treasury);
-    c.protocol_fee_bps = args.protocol_fee_bps.unwrap_or(c.protocol_fee_bps);
-    c.paused = args.paused.unwrap_or(c.paused);
-    cinder_common::emit_event!(ConfigUpdated {
-        admin: c.admin,
-        treasury: c.treasury,
-        protocol_fee_bps: c.protocol_fee_bps,
-        paused: c.paused,
-    });
-    Ok(())
-}
-
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
-pub struct RegisterModelArgs {
-    pub model_id: [u8; 32],
-    pub name: String,
-    pub architecture: String,
-    pub engine_version: u32,
-}
-
-#[derive(Accounts)]
-#[instruction(args: RegisterModelArgs)]
-pub struct RegisterModel<'info> {
-    /// The protocol admin (names are curated so that a model id cannot be registered under a
-    /// misleading name). Signs and pays.
-    #[account(mut)]
-    pub admin: Signer<'info>,
-    #[account(seeds = [CONFIG_SEED], bump = config.bump, has_one = admin @ JobsError::Unauthorized)]
-    pub config: Account<'info, ProtocolConfig>,
-    #[account(init, payer = admin, space = 8 + Model::INIT_SPACE, seeds = [MODEL_SEED, args.model_id.as_ref()], bump)]
-    pub model: Account<'info, Model>,
-    pub system_program: Program<'info, System>,
-}
-
-pub fn register_model(ctx: Context<RegisterModel>, args: RegisterModelArgs) -> Result<()> {
-    require!(args.name.len() <= MAX_NAME_LEN as usize, JobsError::StringTooLong);
-    require!(args.architecture.len() <= MAX_ARCH_LEN as usize, JobsError::StringTooLong);
-    let model = &mut ctx.accounts.model;
-    model.set_inner(Model {
-        model_id: args.model_id,
-        name: args.name.clone(),
-        architecture: args.architecture.clone(),
-        engine_version: args.engine_version,
-        registered_by: ctx.accounts.admin.key(),
-        bump: ctx.bumps.model,
-    });
-    cinder_common::emit_event!(ModelRegistered {
-        model: model.key(),
-        model_id: args.model_id,
-        name: args.name,
-        architecture: args.architecture,
-        engine_version: args.engine_version,
     });
     Ok(())
 }

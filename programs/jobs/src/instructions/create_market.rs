@@ -1,4 +1,4 @@
-//! Markets (per model and mint) and providers.
+//! `create_market`: a market for one model and mint, backed by a stake pool that trusts both programs.
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use cinder_staking::{StakePool, POOL_SEED};
@@ -8,7 +8,7 @@ use crate::{constants::*, error::JobsError, events::*, state::*};
 /// The market's own ranges plus the pool's current limits. The pool's reward cap and minimum stake
 /// are checked here, when terms are set, and never when a job ends: an admin changing them later
 /// cannot make a posted job's exit fail.
-fn validate_against_pool(params: &MarketParams, pool: &StakePool) -> Result<()> {
+pub(crate) fn validate_against_pool(params: &MarketParams, pool: &StakePool) -> Result<()> {
     params.validate()?;
     require!(params.challenger_reward_bps <= pool.max_reward_bps, JobsError::RewardAbovePoolCap);
     require!(params.timeout_client_bps <= pool.max_reward_bps, JobsError::RewardAbovePoolCap);
@@ -91,111 +91,6 @@ pub fn create_market(ctx: Context<CreateMarket>, params: MarketParams) -> Result
         model_id: market.model_id,
         mint: market.mint,
         params,
-    });
-    Ok(())
-}
-
-#[derive(Accounts)]
-pub struct UpdateMarket<'info> {
-    /// The market creator. Signs.
-    pub creator: Signer<'info>,
-    #[account(
-        mut,
-        seeds = [MARKET_SEED, market.model.as_ref(), market.mint.as_ref(), market.creator.as_ref()],
-        bump = market.bump,
-        has_one = creator @ JobsError::NotMarketCreator,
-        has_one = pool,
-    )]
-    pub market: Box<Account<'info, Market>>,
-    pub pool: Box<Account<'info, StakePool>>,
-}
-
-/// New parameters apply to jobs posted afterwards; every job keeps its own snapshot.
-pub fn update_market(ctx: Context<UpdateMarket>, params: MarketParams) -> Result<()> {
-    let pool = &ctx.accounts.pool;
-    validate_against_pool(&params, pool)?;
-    let market = &mut ctx.accounts.market;
-    let old = market.params;
-    market.params = params;
-    cinder_common::emit_event!(MarketUpdated { market: market.key(), old_params: old, new_params: params });
-    Ok(())
-}
-
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
-pub struct ProviderArgs {
-    pub endpoint: String,
-    pub x25519_pubkey: [u8; 32],
-    pub models: Vec<[u8; 32]>,
-}
-
-impl ProviderArgs {
-    fn validate(&self) -> Result<()> {
-        require!(self.endpoint.len() <= MAX_ENDPOINT_LEN as usize, JobsError::StringTooLong);
-        require!(self.models.len() <= MAX_PROVIDER_MODELS as usize, JobsError::TooManyModels);
-        Ok(())
-    }
-}
-
-#[derive(Accounts)]
-pub struct RegisterProvider<'info> {
-    /// The provider's key (also its staking key). Signs and pays.
-    #[account(mut)]
-    pub authority: Signer<'info>,
-    #[account(
-        init,
-        payer = authority,
-        space = 8 + Provider::INIT_SPACE,
-        seeds = [PROVIDER_SEED, authority.key().as_ref()],
-        bump,
-    )]
-    pub provider: Box<Account<'info, Provider>>,
-    pub system_program: Program<'info, System>,
-}
-
-pub fn register_provider(ctx: Context<RegisterProvider>, args: ProviderArgs) -> Result<()> {
-    args.validate()?;
-    let now = Clock::get()?.unix_timestamp;
-    let p = &mut ctx.accounts.provider;
-    p.set_inner(Provider {
-        authority: ctx.accounts.authority.key(),
-        endpoint: args.endpoint.clone(),
-        x25519_pubkey: args.x25519_pubkey,
-        models: args.models.clone(),
-        jobs_claimed: 0,
-        jobs_completed: 0,
-        jobs_failed: 0,
-        jobs_slashed: 0,
-        registered_at: now,
-        bump: ctx.bumps.provider,
-    });
-    cinder_common::emit_event!(ProviderRegistered {
-        provider: p.key(),
-        authority: p.authority,
-        endpoint: args.endpoint,
-        models: args.models,
-    });
-    Ok(())
-}
-
-#[derive(Accounts)]
-pub struct UpdateProvider<'info> {
-    /// The provider's key. Signs.
-    pub authority: Signer<'info>,
-    #[account(mut, seeds = [PROVIDER_SEED, authority.key().as_ref()], bump = provider.bump, has_one = authority)]
-    pub provider: Box<Account<'info, Provider>>,
-}
-
-pub fn update_provider(ctx: Context<UpdateProvider>, args: ProviderArgs) -> Result<()> {
-    args.validate()?;
-    let p = &mut ctx.accounts.provider;
-    p.endpoint = args.endpoint.clone();
-    p.x25519_pubkey = args.x25519_pubkey;
-    p.models = args.models.clone();
-    cinder_common::emit_event!(ProviderRegistered {
-        provider: p.key(),
-        authority: p.authority,
-        endpoint: args.endpoint,
-        models: args.models,
     });
     Ok(())
 }

@@ -1,9 +1,7 @@
-//! `resolve_dispute` applies the majority; `settle_vote` applies each member's penalty and closes
-//! the dispute after the last one.
+//! `resolve_dispute`: anyone applies the majority once voting is over (or the draw failed).
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::TokenAccount;
-use cinder_jobs::{calls::EscrowCtx, split_payment, Market};
-use cinder_staking::{program::CinderStaking, ProviderStake, STAKE_SEED};
+use cinder_jobs::{calls::EscrowCtx, split_payment};
 
 use super::accounts::*;
 use crate::{constants::*, error::VerificationError, events::*, state::*};
@@ -115,89 +113,5 @@ pub fn resolve_dispute(ctx: Context<ResolveDispute>) -> Result<()> {
         bond_fee: fee,
         bond_refunded: refunded,
     });
-    Ok(())
-}
-
-#[derive(Accounts)]
-pub struct SettleVote<'info> {
-    /// Anyone. Signs (pays the fee only).
-    pub caller: Signer<'info>,
-    #[account(mut, seeds = [DISPUTE_SEED, dispute.job.as_ref()], bump = dispute.bump)]
-    pub dispute: Box<Account<'info, Dispute>>,
-    #[account(address = dispute.market @ VerificationError::WrongDisputeAccount)]
-    pub market: Box<Account<'info, Market>>,
-    /// CHECK: the market's pool (validated by the staking program).
-    #[account(mut, address = market.pool @ VerificationError::WrongDisputeAccount)]
-    pub pool: UncheckedAccount<'info>,
-    /// CHECK: the pool's vault (validated by staking).
-    #[account(mut)]
-    pub pool_vault: UncheckedAccount<'info>,
-    /// The member's stake account.
-    #[account(
-        mut,
-        seeds = [STAKE_SEED, market.pool.as_ref(), stake.owner.as_ref()],
-        seeds::program = cinder_staking::ID,
-        bump = stake.bump,
-    )]
-    pub stake: Box<Account<'info, ProviderStake>>,
-    /// CHECK: the market's mint (validated by staking).
-    #[account(address = market.mint @ VerificationError::WrongDisputeAccount)]
-    pub mint: UncheckedAccount<'info>,
-    /// CHECK: the challenger (receives the dispute's rent when the last vote is settled).
-    #[account(mut, address = dispute.challenger @ VerificationError::WrongDisputeAccount)]
-    pub challenger: UncheckedAccount<'info>,
-    /// CHECK: this program's signing PDA (a pool authority).
-    #[account(seeds = [VERIFICATION_AUTHORITY_SEED], bump)]
-    pub verification_authority: UncheckedAccount<'info>,
-    pub staking_program: Program<'info, CinderStaking>,
-    /// CHECK: the token program (validated by staking).
-    pub token_program: UncheckedAccount<'info>,
-}
-
-/// Settles the vote of the member whose stake is passed: a non-revealer or a member on the losing
-/// side loses the `vote_penalty` it locked at the draw (to the treasury's accrual); every other
-/// member gets it unlocked. Only that lock is touched, never collateral of the member's own jobs.
-/// The last settlement closes the dispute.
-pub fn settle_vote(ctx: Context<SettleVote>) -> Result<()> {
-    let a = &ctx.accounts;
-    let d = &a.dispute;
-    require!(d.outcome != DisputeOutcome::Pending, VerificationError::NotResolved);
-    let member = a.stake.owner;
-    let i = d.member_position(&member).ok_or(VerificationError::NotQuorumMember)?;
-    require!(d.settled_mask & (1 << i) == 0, VerificationError::AlreadySettled);
-    let penalised = d.penalised(i);
-    let mut penalty = 0;
-    if d.vote_penalty > 0 {
-        let stake = cinder_jobs::calls::StakeCtx {
-            authority: a.verification_authority.to_account_info(),
-            authority_bump: ctx.bumps.verification_authority,
-            signer_seed: VERIFICATION_AUTHORITY_SEED,
-            staking_program: a.staking_program.to_account_info(),
-            pool: a.pool.to_account_info(),
-            stake: a.stake.to_account_info(),
-        };
-        if penalised {
-            // The slash releases exactly the lock taken at the draw (staking releases as much
-            // lock as it slashes) and takes the same amount of stake.
-            (penalty, _, _) = stake.slash(
-                d.vote_penalty,
-                0,
-                &a.pool_vault.to_account_info(),
-                &a.mint.to_account_info(),
-                None,
-                &a.token_program.to_account_info(),
-            )?;
-        } else {
-            stake.unlock(d.vote_penalty)?;
-        }
-    }
-    let key = a.dispute.key();
-    let dispute = &mut ctx.accounts.dispute;
-    dispute.settled_mask |= 1 << i;
-    let closed = dispute.all_settled();
-    if closed {
-        dispute.close(ctx.accounts.challenger.to_account_info())?;
-    }
-    cinder_common::emit_event!(VoteSettled { dispute: key, voter: member, penalised, penalty, dispute_closed: closed });
     Ok(())
 }
