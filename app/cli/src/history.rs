@@ -3,7 +3,6 @@
 //! escrow) or `dispute` is this job's.
 use std::collections::HashSet;
 
-use anchor_lang::{AnchorDeserialize, Discriminator};
 use cinder_sdk::{chain::Chain, Pubkey};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -69,14 +68,18 @@ impl ToJson for cinder_verification::DisputeOutcome {
     }
 }
 
-fn try_decode<E: AnchorDeserialize + Discriminator>(raw: &[u8]) -> Option<E> {
+/// `raw` as an `E`, when `program` (the program that emitted it) is `E`'s own.
+fn try_decode<E: cinder_sdk::events::ProgramEvent>(program: &Pubkey, raw: &[u8]) -> Option<E> {
+    if *program != E::PROGRAM {
+        return None;
+    }
     raw.strip_prefix(E::DISCRIMINATOR).and_then(|mut d| E::deserialize(&mut d).ok())
 }
 
 macro_rules! decoders {
-    ($raw:ident; $($name:literal => $ty:path { $($f:ident),* $(,)? }),* $(,)?) => {{
+    ($program:ident, $raw:ident; $($name:literal => $ty:path { $($f:ident),* $(,)? }),* $(,)?) => {{
         $(
-            if let Some(e) = try_decode::<$ty>($raw) {
+            if let Some(e) = try_decode::<$ty>($program, $raw) {
                 let mut m = Map::new();
                 $( m.insert(stringify!($f).to_owned(), e.$f.to_json()); )*
                 return Some(($name, Value::Object(m)));
@@ -87,12 +90,12 @@ macro_rules! decoders {
 }
 
 /// Decodes one raw event (discriminator ++ borsh) of any of the four programs to (name, fields).
-pub fn decode_event(raw: &[u8]) -> Option<(&'static str, Value)> {
+pub fn decode_event(program: &Pubkey, raw: &[u8]) -> Option<(&'static str, Value)> {
     use cinder_escrow as e;
     use cinder_jobs as j;
     use cinder_staking as s;
     use cinder_verification as v;
-    decoders!(raw;
+    decoders!(program, raw;
         "ConfigInitialized" => j::ConfigInitialized { admin, treasury, protocol_fee_bps, stake_pool_creator, verification_program },
         "ConfigUpdated" => j::ConfigUpdated { admin, treasury, protocol_fee_bps, paused },
         "ModelRegistered" => j::ModelRegistered { model, model_id, name, architecture, engine_version },
@@ -180,8 +183,8 @@ pub async fn job_history(chain: &dyn Chain, job: &Pubkey) -> anyhow::Result<Vec<
     let mut out = Vec::new();
     for sig in order {
         let Some(l) = logs.get(&sig) else { continue };
-        for raw in cinder_sdk::events::raw_events(l) {
-            let Some((name, fields)) = decode_event(&raw) else { continue };
+        for (program, raw) in cinder_sdk::events::cinder_events(l) {
+            let Some((name, fields)) = decode_event(&program, &raw) else { continue };
             let touches = ["job", "escrow", "dispute"]
                 .iter()
                 .any(|k| fields.get(*k).and_then(Value::as_str).is_some_and(|v| mine.contains(v)));

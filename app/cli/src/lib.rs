@@ -17,7 +17,6 @@ pub mod store;
 
 use std::collections::BTreeSet;
 
-use anchor_lang::{AnchorDeserialize, Discriminator};
 use anyhow::Context as _;
 use cinder_jobs::{Job, JobStatus, Market, Model, Provider};
 use cinder_sdk::{chain::Chain, events, fetch, jobs as jsdk, Pubkey};
@@ -57,10 +56,7 @@ pub async fn logs_touching(chain: &dyn Chain, key: &Pubkey) -> anyhow::Result<Ve
 }
 
 /// Every event of type `E` emitted by transactions that touched `program`, oldest first.
-pub async fn events_of<E: AnchorDeserialize + Discriminator>(
-    chain: &dyn Chain,
-    program: &Pubkey,
-) -> anyhow::Result<Vec<E>> {
+pub async fn events_of<E: events::ProgramEvent>(chain: &dyn Chain, program: &Pubkey) -> anyhow::Result<Vec<E>> {
     Ok(logs_touching(chain, program).await?.iter().flat_map(|(_, logs)| events::decode::<E>(logs)).collect())
 }
 
@@ -110,7 +106,7 @@ pub async fn stakers(chain: &dyn Chain) -> anyhow::Result<BTreeSet<(Pubkey, Pubk
         .collect())
 }
 
-async fn fetch_all<T: anchor_lang::AccountDeserialize>(
+async fn fetch_all<T: anchor_lang::AccountDeserialize + anchor_lang::Owner>(
     chain: &dyn Chain,
     keys: impl IntoIterator<Item = Pubkey>,
 ) -> anyhow::Result<Vec<(Pubkey, T)>> {

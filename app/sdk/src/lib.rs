@@ -37,12 +37,13 @@ pub fn decode<T: anchor_lang::AccountDeserialize>(data: &[u8]) -> Option<T> {
     T::try_deserialize(&mut &data[..]).ok()
 }
 
-/// Fetches and decodes an Anchor account; `Ok(None)` if it does not exist or is not a `T`.
-pub async fn fetch<T: anchor_lang::AccountDeserialize>(
+/// Fetches and decodes an Anchor account; `Ok(None)` if it does not exist, is not owned by `T`'s
+/// program (bytes copied into another program's account are not a `T`), or is not a `T`.
+pub async fn fetch<T: anchor_lang::AccountDeserialize + anchor_lang::Owner>(
     chain: &dyn chain::Chain,
     key: &anchor_lang::prelude::Pubkey,
 ) -> chain::ChainResult<Option<T>> {
-    Ok(chain.get_account(key).await?.and_then(|a| decode::<T>(&a.data)))
+    Ok(chain.get_account(key).await?.filter(|a| a.owner == T::owner()).and_then(|a| decode::<T>(&a.data)))
 }
 
 /// The terms hash a client names in `post_job` (`PostJobArgs::expected_terms`), read from the

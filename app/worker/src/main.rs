@@ -95,9 +95,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     });
     let poll = Duration::from_millis(settings.poll_interval_ms);
     let mut role = match settings.role {
-        Role::Provider => {
-            Either::P(Provider { dishonest_job_ids: settings.dishonest_job_ids.clone(), ..Provider::new(node) })
-        }
+        Role::Provider => Either::P(Provider::new(node)),
         Role::Verifier => Either::V(Verifier::new(node)),
     };
     let mut rx = rx;

@@ -47,9 +47,6 @@ pub struct Settings {
     /// Seconds to wait for an http(s) input.
     #[serde(default = "default_fetch_timeout")]
     pub fetch_timeout_secs: u64,
-    /// TESTING ONLY: job ids for which a provider posts a wrong commitment (to exercise disputes).
-    #[serde(default)]
-    pub dishonest_job_ids: Vec<u64>,
 }
 
 fn default_dtype() -> String {

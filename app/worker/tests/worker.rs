@@ -146,10 +146,7 @@ mod harness {
         }
 
         /// Events of type E in every transaction that touched `key`.
-        pub async fn events<E: anchor_lang::AnchorDeserialize + anchor_lang::Discriminator>(
-            &self,
-            key: &anchor_lang::prelude::Pubkey,
-        ) -> Vec<E> {
+        pub async fn events<E: cinder_sdk::events::ProgramEvent>(&self, key: &anchor_lang::prelude::Pubkey) -> Vec<E> {
             let mut out = vec![];
             for sig in self.chain.signatures_for(key) {
                 let logs = self.chain.transaction_logs(&sig).await.unwrap().unwrap_or_default();
