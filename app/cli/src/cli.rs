@@ -76,10 +76,6 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// The local end-to-end demo: an in-process chain with the four programs, a generated model,
-    /// a staked provider worker and four verifier workers, jobs with real inference, a dishonest
-    /// result challenged and slashed, the rest finalized; then the audit. Needs no cluster.
-    Demo(crate::demo::DemoArgs),
     /// Post, follow, read, cancel and inspect jobs.
     #[command(subcommand)]
     Job(JobCmd),
@@ -435,7 +431,6 @@ fn sig_out(what: &str, sig: &str, mut extra: Value) -> Output {
 /// Runs one command on `chain`.
 pub async fn execute(cli: &Cli, ctx: &Ctx, chain: &dyn Chain) -> anyhow::Result<Output> {
     match &cli.command {
-        Command::Demo(_) => anyhow::bail!("`cinder demo` runs in-process; it is handled by main_with"),
         Command::Job(c) => job(c, ctx, chain).await,
         Command::Provider(ProviderCmd::Register { endpoint, models, x25519 }) => {
             let me = ctx.signer()?;
@@ -1030,9 +1025,6 @@ pub fn print(out: &Output, format: OutputFormat) {
 /// The binary's main: parse, run on RPC, print; returns the exit status.
 pub async fn main_with(cli: Cli) -> i32 {
     let format = cli.output;
-    if let Command::Demo(args) = &cli.command {
-        return crate::demo::run(args, format).await;
-    }
     let result = async {
         let ctx = Ctx::from_cli(&cli)?;
         let chain = ctx.rpc_chain(cli.commitment);

@@ -11,7 +11,6 @@
 pub mod audit;
 pub mod cli;
 pub mod config;
-pub mod demo;
 pub mod history;
 pub mod store;
 

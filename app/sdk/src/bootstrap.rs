@@ -1,5 +1,5 @@
 //! Deploying protocol state through any [`Chain`]: mints and token accounts, the stake pool, the
-//! protocol config, a model, a market, and staked participants. Used by `cinder demo`, the worker
+//! protocol config, a model, a market, and staked participants. Used by `cinder-demo`, the worker
 //! tests and the migrations program. Every step is a plain transaction; nothing here bypasses the
 //! programs.
 use anchor_lang::prelude::Pubkey;

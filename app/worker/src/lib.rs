@@ -2,7 +2,7 @@
 //!
 //! The provider and verifier daemon. Each role is a [`Provider`] or [`Verifier`] whose `tick()`
 //! does one round of work against a [`Chain`]: the daemon (`cinder-worker run`) calls it on a
-//! timer; `cinder demo` and the tests call it directly against the in-process chain.
+//! timer; `cinder-demo` and the tests call it directly against the in-process chain.
 //!
 //! * Provider: claim the market's queue head (after fetching and checking the input: a job it
 //!   cannot serve is refused and left to expire open, so the client is refunded), run inference on
@@ -28,7 +28,6 @@ use cinder_sdk::{
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-pub mod demo;
 pub mod engine;
 pub mod fetch_input;
 pub mod journal;

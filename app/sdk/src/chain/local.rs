@@ -1,6 +1,6 @@
 //! The in-process chain: a solana-program-test bank with the four Cinder programs loaded natively
 //! (as builtins) next to the real SPL Token and Token-2022 programs. Used by the tests and by
-//! `cinder demo`. Everything else about it behaves like a cluster behind [`Chain`].
+//! `cinder-demo`. Everything else about it behaves like a cluster behind [`Chain`].
 #![allow(deprecated)] // program-test 3.x marks its API "unstable"; it is the harness we pin.
 
 use std::{

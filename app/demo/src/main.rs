@@ -1,13 +1,18 @@
-//! `cinder demo`: the whole protocol in one process (see cinder_worker::demo), then the audit.
+//! `cinder-demo`: the whole protocol in one process (see the `cinder_demo` library), then the
+//! audit. Exits 0 only if every job settled as expected and the books balance.
 use std::path::PathBuf;
 
-use clap::Args;
+use cinder_cli::cli::OutputFormat;
+use clap::Parser;
 use serde_json::json;
 
-use crate::cli::OutputFormat;
-
-#[derive(Debug, Args)]
+/// The local end-to-end demo of Cinder.
+#[derive(Debug, Parser)]
+#[command(name = "cinder-demo", version)]
 pub struct DemoArgs {
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t)]
+    pub output: OutputFormat,
     /// A local Hugging Face-format model directory (config.json, tokenizer.json, *.safetensors).
     /// Default: a small Qwen2-shaped model generated from a fixed seed.
     #[arg(long)]
@@ -22,25 +27,29 @@ pub struct DemoArgs {
 
 /// Runs the demo and the audit; returns the exit code (0 only if every job settled as expected
 /// and the books balance).
-pub async fn run(args: &DemoArgs, format: OutputFormat) -> i32 {
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args = DemoArgs::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,tarpc=off".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    std::process::exit(run(&args, args.output).await);
+}
+
+async fn run(args: &DemoArgs, format: OutputFormat) -> i32 {
     let text = matches!(format, OutputFormat::Text);
     let work_dir = args
         .work_dir
         .clone()
         .unwrap_or_else(|| std::env::temp_dir().join(format!("cinder-demo-{}", std::process::id())));
     let dishonest = if args.all_honest { None } else { Some(1) };
-    let opts = cinder_worker::demo::DemoOptions {
-        model_dir: args.model.clone(),
-        work_dir,
-        dishonest_job: dishonest,
-        progress: text,
-    };
+    let opts =
+        cinder_demo::DemoOptions { model_dir: args.model.clone(), work_dir, dishonest_job: dishonest, progress: text };
     // The programs run natively in-process, where `msg!` prints to stdout: keep stdout for our
     // own output (one JSON value with -o json) by pointing it at stderr while the demo runs.
     let guard = StdoutToStderr::new();
-    let run = cinder_worker::demo::run(opts).await;
+    let run = cinder_demo::run(opts).await;
     let audit = match &run {
-        Ok(r) => Some(crate::audit::audit(&r.chain).await),
+        Ok(r) => Some(cinder_cli::audit(&r.chain).await),
         Err(_) => None,
     };
     drop(guard);
@@ -79,7 +88,7 @@ pub async fn run(args: &DemoArgs, format: OutputFormat) -> i32 {
             json!({"ok": ok, "summary": serde_json::to_value(s).unwrap_or_default(), "audit": audit_json, "problems": problems})
         ),
         OutputFormat::Text => {
-            println!("\n{}", cinder_worker::demo::render_table(s));
+            println!("\n{}", cinder_demo::render_table(s));
             match &audit {
                 Ok(r) => {
                     for m in &r.mints {

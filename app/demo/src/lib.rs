@@ -1,4 +1,4 @@
-//! `cinder demo`: the whole protocol in one process. An in-process chain with the four programs,
+//! The local end-to-end demo: the whole protocol in one process. An in-process chain with the four programs,
 //! a mint, the protocol config, a generated (or local) model registered on-chain, a market, a
 //! staked provider worker and four staked verifier workers, and a client posting jobs (text
 //! generation and code completion). Real inference runs and real commitments are posted; the
@@ -17,7 +17,7 @@ use cinder_sdk::{
 };
 use serde::Serialize;
 
-use crate::{ContentStore, Engine, Journal, Metrics, Node, Provider, Verifier, WorkerError};
+use cinder_worker::{ContentStore, Engine, Journal, Metrics, Node, Provider, Verifier, WorkerError};
 
 /// One token = 10^6 raw units (the demo mint has 6 decimals).
 pub const TOKEN: u64 = 1_000_000;
@@ -298,10 +298,14 @@ pub async fn run(opts: DemoOptions) -> Result<DemoRun, DemoError> {
                 (s.slashed, s.refunded, s.rent_returned) = (e.slashed, e.refunded, e.rent_returned);
             }
             for e in decode::<cinder_jobs::ResultRecorded>(&logs).into_iter().filter(|e| e.job == *key) {
-                let doc =
-                    e.output_uri.strip_prefix("cas://").and_then(crate::store::parse_hex32).and_then(|h| store.get(&h));
-                s.output_text =
-                    doc.and_then(|b| serde_json::from_slice::<crate::engine::OutputDoc>(&b).ok()).map(|d| d.text);
+                let doc = e
+                    .output_uri
+                    .strip_prefix("cas://")
+                    .and_then(cinder_worker::store::parse_hex32)
+                    .and_then(|h| store.get(&h));
+                s.output_text = doc
+                    .and_then(|b| serde_json::from_slice::<cinder_worker::engine::OutputDoc>(&b).ok())
+                    .map(|d| d.text);
             }
         }
         out.push(s);
@@ -318,7 +322,7 @@ pub async fn run(opts: DemoOptions) -> Result<DemoRun, DemoError> {
     let summary = DemoSummary {
         market: d.market.market.to_string(),
         mint: d.mint.to_string(),
-        model_id: crate::store::hex(&model_id),
+        model_id: cinder_worker::store::hex(&model_id),
         provider: provider.key().to_string(),
         jobs: out,
         client_balance: bal(client.token).await?,
