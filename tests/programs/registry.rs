@@ -1,8 +1,8 @@
 //! The verifier registry and the draw's resistance to acting on public randomness:
-//! `remove_verifier` (self, or anyone below the minimum; the set stays dense), registrations that
-//! withdrew their stake pruned so they cannot exhaust a draw, the candidate count fixed at the
-//! challenge, stake raised and entries moved after the randomness slot weighing nothing, and
-//! abstentions.
+//! `remove_verifier` (self, or anyone below the minimum; the set stays dense; never while a draw is
+//! in progress), registrations that withdrew their stake pruned so they cannot exhaust a draw, the
+//! candidate count fixed at the challenge, stake raised after the randomness slot weighing nothing,
+//! and abstentions.
 #![allow(deprecated)]
 use anchor_lang::prelude::{Clock, Pubkey};
 use cinder_sdk::{staking as ssdk, verification as vsdk};
@@ -226,45 +226,51 @@ async fn stake_raised_after_the_randomness_slot_weighs_nothing() {
     w.check_invariants().await;
 }
 
-/// An entry moved (by a removal) after the randomness slot weighs nothing at its new index, and
-/// the index left empty at the end draws nobody.
+/// Entries never move under a draw in flight: while a dispute's draw is in progress every removal
+/// is refused (`DrawInProgress`), the verifier's own included, so nobody can knock a registration
+/// out of a draw or move a key onto an index the public randomness names; once the quorum is drawn
+/// removals work again. An incomplete draw ends at resolution, which frees removals too.
 #[tokio::test]
-async fn an_entry_moved_after_the_randomness_slot_weighs_nothing() {
+async fn registrations_cannot_move_while_a_draw_is_in_progress() {
     let mut w = World::new(TokenKind::Spl, 6).await;
     let keys = w.verifier_keys();
     let id = submitted_job(&mut w).await;
     w.challenge_only(id, 0).await;
+    assert_eq!(set(&mut w).await.drawing, 1);
     w.pass_draw_slot(id).await;
-    let d = w.dispute(id).await.unwrap();
     let job = w.mk.job(id);
-    let cap = vsdk::weight_cap(d.min_stake);
-    let free = w.stake_of(&keys[5]).await.active;
-    let salt = salt_naming(&d, &job, 2, vsdk::draw_weight(free, d.min_stake.max(d.vote_penalty), cap));
-    w.fx.pin_slot_hashes(salt).await;
     let caller = w.fx.ctx.payer.pubkey();
     w.fx.send_ok(&[vsdk::draw_quorum(caller, &w.mk, &job, &[])], &[]).await;
-    // Verifier 2 leaves; verifier 5 (the last) moves into index 2, which step 0 names.
-    let ix = remove_ix(&mut w, keys[2], keys[2]).await;
     let kp = w.verifiers[2].kp.insecure_clone();
-    w.fx.send_ok(&[ix], &[&kp]).await;
-    assert_eq!(entry(&mut w, 2).await.unwrap().verifier, keys[5]);
-    let ix = w.draw_ix(id).await.unwrap();
-    w.fx.send_ok(&[ix], &[]).await;
-    let d = w.dispute(id).await.unwrap();
-    assert!(!d.members.contains(&keys[5]), "the moved entry was drawn at its new index");
-    assert!(d.draw_step > 0);
-    // The rest of the draw passes index 5 (now empty) as empty and completes from 1, 3 and 4.
+    w.fx.watch(vsdk::verifier_set_pda(&w.mk.market));
+    w.fx.watch(vsdk::verifier_entry_pda(&w.mk.market, 2));
+    let ix = remove_ix(&mut w, keys[2], keys[2]).await;
+    w.fx.send_err(&[ix], &[&kp], E::DrawInProgress).await;
     while !w.dispute(id).await.unwrap().drawn() {
         let ix = w.draw_ix(id).await.unwrap();
         w.fx.send_ok(&[ix], &[]).await;
     }
-    let d = w.dispute(id).await.unwrap();
-    let mut ms = d.members[..3].to_vec();
-    ms.sort();
-    let mut expect = vec![keys[1], keys[3], keys[4]];
-    expect.sort();
-    assert_eq!(ms, expect);
+    assert_eq!(set(&mut w).await.drawing, 0, "the completed draw released the set");
+    let ix = remove_ix(&mut w, keys[2], keys[2]).await;
+    w.fx.send_ok(&[ix], &[&kp]).await;
+    assert_eq!(entry(&mut w, 2).await.unwrap().verifier, keys[5], "the last registration moved in");
     w.check_invariants().await;
+
+    // A draw that never completes ends at resolution (after its deadline).
+    let mut w = World::new(TokenKind::Spl, 4).await;
+    let id = submitted_job(&mut w).await;
+    w.challenge_only(id, 0).await;
+    assert_eq!(set(&mut w).await.drawing, 1);
+    let d = w.dispute(id).await.unwrap();
+    w.fx.warp_to_timestamp(d.draw_deadline + 1).await;
+    let ix = w.resolve_ix(id, 0);
+    let ev: DisputeResolved = one_event(&w.fx.send_ok(&[ix], &[]).await);
+    assert_eq!(ev.outcome, DisputeOutcome::NoQuorum);
+    assert_eq!(set(&mut w).await.drawing, 0, "the resolution ended the draw");
+    let v = w.verifier_keys()[3];
+    let kp = w.verifiers[3].kp.insecure_clone();
+    let ix = remove_ix(&mut w, v, v).await;
+    w.fx.send_ok(&[ix], &[&kp]).await;
 }
 
 /// Abstentions decide nothing: a quorum that all abstains resolves NoQuorum and nobody is

@@ -71,7 +71,7 @@ pub fn register_verifier(verifier: Pubkey, k: &MarketKeys, next_index: u32) -> I
 
 /// Removes `verifier`'s registration at `index` from a market whose set holds `count`
 /// registrations; `last` is the verifier registered at `count - 1` (moved into `index`). The
-/// caller is the verifier itself, or anyone once its free stake is below the market minimum.
+/// caller is the verifier itself, or anyone once its active stake is below the market minimum (refused while a draw is in progress).
 pub fn remove_verifier(
     caller: Pubkey,
     k: &MarketKeys,
@@ -244,6 +244,7 @@ pub fn resolve_dispute(caller: Pubkey, k: &MarketKeys, job: &Pubkey, p: &Dispute
             caller,
             job_accounts: job_accounts(k, job, p.client, p.provider),
             dispute: dispute_pda(job),
+            verifier_set: verifier_set_pda(&k.market),
             provider_token: p.provider_token,
             client_token: p.client_token,
             challenger_token: p.challenger_token,

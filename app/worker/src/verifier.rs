@@ -203,8 +203,8 @@ impl Verifier {
         vote_salt(&self.node.keypair, dispute)
     }
 
-    /// Removes the registrations among `candidates` whose free stake fell below the market
-    /// minimum (anyone may): they draw nobody and would only use up a draw's step budget.
+    /// Removes the registrations among `candidates` whose active stake fell below the market
+    /// minimum (anyone may; refused while a draw is in progress, so this runs between draws): they draw nobody and would only use up a draw's step budget.
     async fn prune(&self, candidates: impl Iterator<Item = Pubkey>) -> Result<usize, WorkerError> {
         let n = &self.node;
         let chain = n.chain.as_ref();
@@ -221,7 +221,7 @@ impl Verifier {
             let free = s
                 .filter(|a| a.owner == cinder_staking::ID)
                 .and_then(|a| cinder_sdk::decode::<cinder_staking::ProviderStake>(&a.data))
-                .map(|s| s.active.saturating_sub(s.locked))
+                .map(|s| s.active)
                 .unwrap_or(0);
             if free >= min_stake {
                 continue;

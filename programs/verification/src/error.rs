@@ -72,4 +72,6 @@ pub enum VerificationError {
     VerifierStillStaked,
     #[msg("The account is not the verifier registration (or marker) this instruction names")]
     WrongVerifierEntry,
+    #[msg("A quorum draw of this market is in progress; registrations cannot move until it completes or resolves")]
+    DrawInProgress,
 }

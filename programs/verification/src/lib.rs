@@ -26,7 +26,7 @@
 //! * **registered verifiers** (stake ≥ the market minimum): `challenge_result` (not on their own
 //!   jobs); drawn quorum members (free stake ≥ the minimum at the draw) vote.
 //! * **a registered verifier**: `remove_verifier` of itself; **anyone** may remove a registration
-//!   whose free stake fell below the market minimum.
+//!   whose active stake fell below the market minimum (not while a draw is in progress).
 //! * **anyone**: `draw_quorum`, `finalize_job` after the window, `resolve_dispute` after voting,
 //!   `settle_vote`.
 
@@ -69,7 +69,7 @@ pub mod cinder_verification {
         instructions::register_verifier::register_verifier(ctx)
     }
 
-    /// The verifier, or anyone once its free stake is below the market minimum: removes a
+    /// The verifier, or anyone once its active stake is below the market minimum: removes a
     /// registration (the last one moves into its index).
     pub fn remove_verifier(ctx: Context<RemoveVerifier>) -> Result<()> {
         instructions::remove_verifier::remove_verifier(ctx)

@@ -11,6 +11,10 @@ pub struct VerifierSet {
     /// Verifiers registered so far; entry indices are 0..count.
     pub count: u32,
     pub bump: u8,
+    /// Disputes of the market whose quorum draw is in progress (challenged, not yet drawn or
+    /// resolved). `remove_verifier` moves entries only when this is 0, so no draw in flight ever
+    /// sees an index change.
+    pub drawing: u32,
 }
 
 #[account]

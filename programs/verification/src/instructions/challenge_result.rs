@@ -20,6 +20,7 @@ pub struct ChallengeResult<'info> {
     #[account(mut, has_one = market)]
     pub job: Box<Account<'info, Job>>,
     #[account(
+        mut,
         seeds = [VERIFIER_SET_SEED, market.key().as_ref()],
         bump = verifier_set.bump,
     )]
@@ -127,6 +128,8 @@ pub fn challenge_result<'info>(ctx: Context<'info, ChallengeResult<'info>>) -> R
     let (quorum, vote_penalty, min_stake, pool) =
         (a.job.quorum, a.job.vote_penalty, a.market.params.min_stake, a.market.pool);
     let candidate_count = a.verifier_set.count;
+    ctx.accounts.verifier_set.drawing =
+        ctx.accounts.verifier_set.drawing.checked_add(1).ok_or(VerificationError::ArithmeticOverflow)?;
     let dispute = &mut ctx.accounts.dispute;
     dispute.set_inner(Dispute {
         job,

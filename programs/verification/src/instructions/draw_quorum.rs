@@ -23,7 +23,9 @@ pub struct DrawQuorum<'info> {
     pub caller: Signer<'info>,
     #[account(mut, seeds = [DISPUTE_SEED, dispute.job.as_ref()], bump = dispute.bump)]
     pub dispute: Box<Account<'info, Dispute>>,
+    /// The market's verifier set (its count of draws in progress drops when this one completes).
     #[account(
+        mut,
         seeds = [VERIFIER_SET_SEED, dispute.market.as_ref()],
         bump = verifier_set.bump,
     )]
@@ -125,6 +127,10 @@ pub fn draw_quorum<'info>(ctx: Context<'info, DrawQuorum<'info>>) -> Result<()> 
         ctx.accounts.dispute.draw_step += 1;
     }
 
+    if ctx.accounts.dispute.drawn() {
+        let set = &mut ctx.accounts.verifier_set;
+        set.drawing = set.drawing.checked_sub(1).ok_or(VerificationError::ArithmeticOverflow)?;
+    }
     let d = &mut ctx.accounts.dispute;
     if d.drawn() {
         let period = ctx_voting_period(d);

@@ -1,10 +1,11 @@
 //! `remove_verifier`: a registration leaves the market's verifier set.
 //!
-//! The verifier may always remove its own registration; anyone may remove one whose stake no
-//! longer holds the market's minimum free (or no longer exists), so registrations that withdrew
-//! their stake cannot pile up and exhaust a draw's step budget. The set stays dense: the last
-//! registration moves into the freed index (its `since_slot` becomes now, so no draw whose
-//! randomness is already public counts it at its new place). Both closed accounts' rent goes back
+//! The verifier may always remove its own registration; anyone may remove one whose active stake
+//! is below the market's minimum (or no longer exists), so registrations that withdrew their stake
+//! cannot pile up and exhaust a draw's step budget. The set stays dense: the last registration
+//! moves into the freed index. Removal waits while any draw of the market is in progress
+//! (`VerifierSet::drawing`), so no draw ever sees its indices change; the moved entry's
+//! `since_slot` becomes now as a second guard. Both closed accounts' rent goes back
 //! to the removed verifier, who paid for its registration. Disputes the verifier sits on are not
 //! affected: membership and vote locks live in the dispute and the stake.
 use anchor_lang::prelude::*;
@@ -89,13 +90,14 @@ fn close_to(info: &AccountInfo, to: &AccountInfo) -> Result<()> {
     Ok(())
 }
 
-/// The removed verifier's free stake in the market's pool (0 when its stake account is gone).
-fn free_stake(stake: &AccountInfo) -> u64 {
+/// The removed verifier's active stake in the market's pool (0 when its stake account is gone):
+/// stake locked for its jobs or votes still counts, so a busy verifier cannot be removed.
+fn active_stake(stake: &AccountInfo) -> u64 {
     if stake.owner != &cinder_staking::ID {
         return 0;
     }
     let Ok(data) = stake.try_borrow_data() else { return 0 };
-    ProviderStake::try_deserialize(&mut &data[..]).map(|s| s.active.saturating_sub(s.locked)).unwrap_or(0)
+    ProviderStake::try_deserialize(&mut &data[..]).map(|s| s.active).unwrap_or(0)
 }
 
 pub fn remove_verifier(ctx: Context<RemoveVerifier>) -> Result<()> {
@@ -105,8 +107,10 @@ pub fn remove_verifier(ctx: Context<RemoveVerifier>) -> Result<()> {
     require_keys_eq!(entry.verifier, a.verifier.key(), VerificationError::WrongVerifierEntry);
     let by = a.caller.key();
     if by != entry.verifier {
-        require!(free_stake(&a.stake) < a.market.params.min_stake, VerificationError::VerifierStillStaked);
+        require!(active_stake(&a.stake) < a.market.params.min_stake, VerificationError::VerifierStillStaked);
     }
+    // Entries never move under a draw in flight (its steps name indices).
+    require!(a.verifier_set.drawing == 0, VerificationError::DrawInProgress);
     let count = a.verifier_set.count;
     let last_index = count.checked_sub(1).ok_or(VerificationError::ArithmeticOverflow)?;
     let removed = entry.index;

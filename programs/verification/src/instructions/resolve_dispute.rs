@@ -17,6 +17,13 @@ pub struct ResolveDispute<'info> {
         bump = dispute.bump,
     )]
     pub dispute: Box<Account<'info, Dispute>>,
+    /// The market's verifier set (a dispute resolved before its quorum was complete ends its draw).
+    #[account(
+        mut,
+        seeds = [VERIFIER_SET_SEED, dispute.market.as_ref()],
+        bump = verifier_set.bump,
+    )]
+    pub verifier_set: Box<Account<'info, VerifierSet>>,
     /// The provider's token account (paid when the provider was right or no quorum formed).
     #[account(mut, dup, constraint = provider_token.owner == job_accounts.job.provider @ VerificationError::WrongDisputeAccount)]
     pub provider_token: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -96,6 +103,11 @@ pub fn resolve_dispute(ctx: Context<ResolveDispute>) -> Result<()> {
 
     let key = a.dispute.key();
     let job = d.job;
+    if !ctx.accounts.dispute.drawn() {
+        // The draw ends here, incomplete.
+        let set = &mut ctx.accounts.verifier_set;
+        set.drawing = set.drawing.checked_sub(1).ok_or(VerificationError::ArithmeticOverflow)?;
+    }
     let dispute = &mut ctx.accounts.dispute;
     dispute.outcome = outcome;
     dispute.invariant()?;
