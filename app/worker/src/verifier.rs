@@ -33,11 +33,14 @@ pub struct Verifier {
     pub node: Node,
     /// Lowest job id that may still need attention (everything below is closed).
     scan_from: u64,
+    /// Registrations this verifier's draws named; checked (and removed when below the minimum)
+    /// once no draw of the market is in progress.
+    seen_candidates: std::sync::Mutex<std::collections::BTreeSet<Pubkey>>,
 }
 
 impl Verifier {
     pub fn new(node: Node) -> Self {
-        Verifier { node, scan_from: 0 }
+        Verifier { node, scan_from: 0, seen_candidates: Default::default() }
     }
 
     pub async fn tick(&mut self) -> Result<usize, WorkerError> {
@@ -60,6 +63,7 @@ impl Verifier {
                 }
             }
         }
+        actions += self.prune_seen().await?;
         Ok(actions)
     }
 
@@ -192,7 +196,9 @@ impl Verifier {
                     .unwrap_or_default();
                 pairs.push((*i, verifier));
             }
-            self.prune(pairs.iter().map(|p| p.1).filter(|v| *v != Pubkey::default())).await?;
+            if let Ok(mut seen) = self.seen_candidates.lock() {
+                seen.extend(pairs.iter().map(|p| p.1).filter(|v| *v != Pubkey::default()));
+            }
             pairs
         };
         let ix = vsdk::draw_quorum(n.me(), &n.market, key, &pairs);
@@ -203,17 +209,23 @@ impl Verifier {
         vote_salt(&self.node.keypair, dispute)
     }
 
-    /// Removes the registrations among `candidates` whose active stake fell below the market
-    /// minimum (anyone may; refused while a draw is in progress, so this runs between draws): they draw nobody and would only use up a draw's step budget.
-    async fn prune(&self, candidates: impl Iterator<Item = Pubkey>) -> Result<usize, WorkerError> {
+    /// Removes the registrations its draws named whose active stake fell below the market
+    /// minimum (anyone may): they draw nobody and would only use up later draws' step budgets.
+    /// Waits until no draw of the market is in progress (removals are refused during one).
+    async fn prune_seen(&self) -> Result<usize, WorkerError> {
         let n = &self.node;
         let chain = n.chain.as_ref();
-        let mut dead: Vec<Pubkey> = candidates.filter(|v| *v != n.me()).collect();
-        dead.sort();
-        dead.dedup();
-        if dead.is_empty() {
+        if self.seen_candidates.lock().map(|s| s.is_empty()).unwrap_or(true) {
             return Ok(0);
         }
+        match fetch::<VerifierSet>(chain, &vsdk::verifier_set_pda(&n.market_key)).await? {
+            Some(set) if set.drawing == 0 => {}
+            _ => return Ok(0),
+        }
+        let dead: Vec<Pubkey> = match self.seen_candidates.lock() {
+            Ok(mut seen) => std::mem::take(&mut *seen).into_iter().filter(|v| *v != n.me()).collect(),
+            Err(_) => return Ok(0),
+        };
         let min_stake = n.market_state().await?.params.min_stake;
         let stakes = chain.get_multiple_accounts(&dead.iter().map(|v| n.market.stake(v)).collect::<Vec<_>>()).await?;
         let mut removed = 0;
