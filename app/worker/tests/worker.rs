@@ -58,11 +58,16 @@ mod harness {
 
     impl H {
         pub async fn node(&self, market: anchor_lang::prelude::Pubkey, journal: &str) -> Node {
+            self.node_of(&self.provider, market, journal).await
+        }
+
+        /// A node acting as `who` (its own journal).
+        pub async fn node_of(&self, who: &Participant, market: anchor_lang::prelude::Pubkey, journal: &str) -> Node {
             let j = Journal::open(&self.dir.path().join(journal)).unwrap();
             let chain: Arc<dyn Chain> = Arc::new(self.chain.clone());
             Node::connect(
                 chain,
-                self.provider.keypair.insecure_clone(),
+                who.keypair.insecure_clone(),
                 market,
                 self.engine.clone(),
                 self.store.clone(),
@@ -328,4 +333,66 @@ async fn the_provider_moves_a_dead_queue_head_on_and_claims_the_next_job() {
     let advanced: Vec<cinder_jobs::QueueAdvanced> = h.events(&market).await;
     assert!(advanced.len() >= 2, "moved on in bounded steps: {} advances", advanced.len());
     assert!(advanced.iter().all(|e| e.to - e.from <= cinder_jobs::MAX_QUEUE_ADVANCE as u64));
+}
+
+/// A verifier whose draw meets registrations that unstaked removes them (anyone may) once the draw
+/// is complete, so they cannot use up later draws' step budgets; staked registrations stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_verifier_removes_dead_registrations_its_draw_named() {
+    use cinder_sdk::verification as vsdk;
+    use cinder_worker::{Provider, Verifier};
+    let h = harness::harness().await;
+    let market = h.d.market.market;
+    let faucet = h.chain.faucet();
+    let mut live = vec![];
+    for _ in 0..4 {
+        let v = h.d.participant(&h.chain, &faucet, 10_000_000_000, 20 * demo::TOKEN).await.unwrap();
+        h.d.stake(&h.chain, &v, 10 * demo::TOKEN).await.unwrap();
+        h.d.register_verifier(&h.chain, &v).await.unwrap();
+        live.push(v);
+    }
+    let mut dead = vec![];
+    for _ in 0..8 {
+        let v = h.d.participant(&h.chain, &faucet, 10_000_000_000, 20 * demo::TOKEN).await.unwrap();
+        h.d.stake(&h.chain, &v, 10 * demo::TOKEN).await.unwrap();
+        h.d.register_verifier(&h.chain, &v).await.unwrap();
+        let ix = cinder_sdk::staking::request_unstake(&h.d.pool, v.key(), 10 * demo::TOKEN);
+        h.chain.send(&[ix], &v.keypair, &[]).await.unwrap();
+        dead.push(v.key());
+    }
+    let set = |c: &cinder_sdk::chain::local::LocalChain| {
+        let c = c.clone();
+        async move { cinder_sdk::fetch::<vsdk::VerifierSet>(&c, &vsdk::verifier_set_pda(&market)).await.unwrap().unwrap() }
+    };
+    assert_eq!(set(&h.chain).await.count, 12);
+    let hash = h.store.put(b"a prompt the provider lies about").unwrap();
+    let job = h.post(0, hash, cinder_worker::ContentStore::uri(&hash), 4).await;
+    let mut p = Provider { dishonest_job_ids: vec![0], ..Provider::new(h.node(market, "p.sqlite").await) };
+    let mut v = Verifier::new(h.node_of(&live[0], market, "v.sqlite").await);
+    let mut drawn = false;
+    for _ in 0..60 {
+        p.tick().await.unwrap();
+        v.tick().await.unwrap();
+        h.chain.advance_slots(2).await.unwrap();
+        let d: Option<vsdk::Dispute> = cinder_sdk::fetch(&h.chain, &vsdk::dispute_pda(&job)).await.unwrap();
+        if d.is_some_and(|d| d.drawn()) {
+            drawn = true;
+            v.tick().await.unwrap();
+            break;
+        }
+    }
+    assert!(drawn, "the dispute's quorum was drawn");
+    let s = set(&h.chain).await;
+    assert_eq!(s.drawing, 0);
+    assert!(s.count < 12, "some dead registration was removed (count {})", s.count);
+    let mut left = vec![];
+    for i in 0..s.count {
+        let e: vsdk::VerifierEntry =
+            cinder_sdk::fetch(&h.chain, &vsdk::verifier_entry_pda(&market, i)).await.unwrap().unwrap();
+        left.push(e.verifier);
+    }
+    for l in &live {
+        assert!(left.contains(&l.key()), "a staked registration was removed");
+    }
+    assert_eq!(left.len() + dead.iter().filter(|d| !left.contains(d)).count(), 12);
 }
