@@ -29,7 +29,31 @@ pub struct Journal {
 #[error("journal: {0}")]
 pub struct JournalError(#[from] rusqlite::Error);
 
+/// Mode 0600 for the journal and its WAL side files (best effort: a file that does not exist yet
+/// is created by SQLite under the umask and tightened at the next open).
+fn restrict_to_owner(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut files = vec![path.to_path_buf()];
+        for suffix in ["-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            files.push(p.into());
+        }
+        for f in files {
+            if f.exists() {
+                if let Err(e) = std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)) {
+                    tracing::warn!(file = %f.display(), error = %e, "cannot restrict the journal to its owner");
+                }
+            }
+        }
+    }
+}
+
 impl Journal {
+    /// Opens (or creates) the journal. Its files hold vote choices before they are revealed, so
+    /// they are made readable by the worker's user only (mode 0600 on Unix).
     pub fn open(path: &Path) -> Result<Journal, JournalError> {
         let conn = Connection::open(path)?;
         conn.execute_batch(
@@ -39,6 +63,7 @@ impl Journal {
                 commitment TEXT, output_hash TEXT, output_uri TEXT, vote INTEGER, salt TEXT, note TEXT,
                 updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now')));",
         )?;
+        restrict_to_owner(path);
         Ok(Journal { conn: Mutex::new(conn) })
     }
 
@@ -130,6 +155,20 @@ impl Entry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_journal_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite");
+        std::fs::write(&path, b"").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let j = Journal::open(&path).unwrap();
+        j.put(&Entry::new("A".into(), 1, "committing")).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "journal mode {mode:o}");
+    }
 
     #[test]
     fn survives_reopen_and_lists_open_entries() {

@@ -105,6 +105,10 @@ impl Settings {
         if let Some(v) = env("CINDER_WORKER_METRICS_ADDR") {
             s.metrics_addr = Some(v);
         }
+        let home = env("HOME");
+        for path in [&mut s.keypair, &mut s.model_dir, &mut s.store_dir, &mut s.journal] {
+            *path = expand_home(path, home.as_deref())?;
+        }
         s.market
             .parse::<anchor_lang::prelude::Pubkey>()
             .map_err(|_| format!("market `{}` is not a base58 public key", s.market))?;
@@ -113,11 +117,37 @@ impl Settings {
     }
 }
 
+/// `~` or `~/…` at the start of `path` becomes `home` (as a shell would); other paths are kept.
+pub fn expand_home(path: &std::path::Path, home: Option<&str>) -> Result<PathBuf, String> {
+    let Some(text) = path.to_str() else { return Ok(path.into()) };
+    let rest = match text.strip_prefix('~') {
+        Some("") => "",
+        Some(r) if r.starts_with('/') => &r[1..],
+        _ => return Ok(path.into()),
+    };
+    let home = home.filter(|h| !h.is_empty()).ok_or_else(|| format!("`{text}`: `~` needs HOME to be set"))?;
+    Ok(std::path::Path::new(home).join(rest))
+}
+
 pub use cinder_sdk::util::read_keypair;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_leading_tilde_is_the_home_directory() {
+        let p = |s: &str| std::path::PathBuf::from(s);
+        assert_eq!(expand_home(&p("~/w/j.sqlite"), Some("/home/a")).unwrap(), p("/home/a/w/j.sqlite"));
+        assert_eq!(expand_home(&p("~"), Some("/home/a")).unwrap(), p("/home/a"));
+        assert_eq!(expand_home(&p("/abs/~x"), Some("/home/a")).unwrap(), p("/abs/~x"));
+        assert_eq!(
+            expand_home(&p("~bob/x"), Some("/home/a")).unwrap(),
+            p("~bob/x"),
+            "other users' homes are not guessed"
+        );
+        assert!(expand_home(&p("~/x"), None).unwrap_err().contains("HOME"));
+    }
 
     const SAMPLE: &str = r#"
 role = "provider"
