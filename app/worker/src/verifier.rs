@@ -230,12 +230,12 @@ impl Verifier {
         let stakes = chain.get_multiple_accounts(&dead.iter().map(|v| n.market.stake(v)).collect::<Vec<_>>()).await?;
         let mut removed = 0;
         for (v, s) in dead.iter().zip(stakes) {
-            let free = s
+            let active = s
                 .filter(|a| a.owner == cinder_staking::ID)
                 .and_then(|a| cinder_sdk::decode::<cinder_staking::ProviderStake>(&a.data))
                 .map(|s| s.active)
                 .unwrap_or(0);
-            if free >= min_stake {
+            if active >= min_stake {
                 continue;
             }
             let Some(set) = fetch::<VerifierSet>(chain, &vsdk::verifier_set_pda(&n.market_key)).await? else { break };
@@ -248,7 +248,7 @@ impl Verifier {
             let Some(last) = fetch::<VerifierEntry>(chain, &last_key).await? else { break };
             let ix = vsdk::remove_verifier(n.me(), &n.market, *v, marker.index, set.count, last.verifier);
             if n.send("remove_verifier", 0, &[ix]).await.is_ok() {
-                tracing::info!(verifier = %v, free, min_stake, "removed a registration below the minimum stake");
+                tracing::info!(verifier = %v, active, min_stake, "removed a registration below the minimum stake");
                 removed += 1;
             }
         }
