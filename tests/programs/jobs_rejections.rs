@@ -456,7 +456,7 @@ async fn post_job_rejects_invalid_inference_params() {
 async fn post_job_rejects_an_input_uri_too_long() {
     let mut w = World::new(TokenKind::Spl, 0).await;
     let mut args = w.post_args(PRICE);
-    args.input_uri = "u".repeat(97);
+    args.input_uri = "u".repeat(cinder_jobs::MAX_URI_LEN as usize + 1);
     post_err(&mut w, args, E::StringTooLong).await;
     w.check_invariants().await;
 }

@@ -150,7 +150,11 @@ async fn submit_result_rejects_an_output_uri_too_long() {
     let ix = vsdk::submit_result(
         w.provider.key(),
         w.mk.job(id),
-        vsdk::SubmitResultArgs { commitment: [2; 32], output_hash: [3; 32], output_uri: "u".repeat(97) },
+        vsdk::SubmitResultArgs {
+            commitment: [2; 32],
+            output_hash: [3; 32],
+            output_uri: "u".repeat(cinder_jobs::MAX_URI_LEN as usize + 1),
+        },
     );
     // Raised by the jobs program inside the CPI.
     w.fx.send_err(&[ix], &[&w.provider.kp], JobsError::StringTooLong).await;

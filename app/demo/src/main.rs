@@ -1,6 +1,10 @@
-//! `cinder-demo`: the whole protocol in one process (see the `cinder_demo` library), then the
-//! audit. Exits 0 only if every job settled as expected and the books balance.
-use std::path::PathBuf;
+//! `cinder-demo`: the local end-to-end demo (see the `cinder_demo` library): a local cluster, a
+//! provider and verifiers, each its own process, and this process as the client; then the audit.
+//! Exits 0 only if every job settled as expected, the books balance and every process stopped
+//! cleanly.
+//!
+//! Multi-call: started as `cinder-worker` or `cinder-localnet` (argv[0]) it is exactly that program.
+use std::{ffi::OsString, path::PathBuf, process::ExitCode};
 
 use cinder_cli::cli::OutputFormat;
 use clap::Parser;
@@ -17,79 +21,121 @@ pub struct DemoArgs {
     /// Default: a small Qwen2-shaped model generated from a fixed seed.
     #[arg(long)]
     pub model: Option<PathBuf>,
-    /// Where the demo keeps its model, content store and journals. Default: a fresh temp directory.
+    /// Where the demo keeps the cluster files, stores, journals and logs. Default: a fresh temp directory.
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
     /// Run without the dishonest provider (every job then finalizes).
     #[arg(long)]
     pub all_honest: bool,
+    /// Verifier processes to run (the quorum is 3).
+    #[arg(long, default_value_t = 4)]
+    pub verifiers: usize,
 }
 
-/// Runs the demo and the audit; returns the exit code (0 only if every job settled as expected
-/// and the books balance).
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
-    let args = DemoArgs::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,tarpc=off".into());
+fn main() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let name = args
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_string();
+    match name.as_str() {
+        "cinder-worker" => return cinder_worker::daemon::main(args),
+        "cinder-localnet" => return cinder_localnet::cli::main(args),
+        _ => {}
+    }
+    let args = DemoArgs::parse_from(args);
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
-    std::process::exit(run(&args, args.output).await);
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if rt.block_on(run(&args, args.output)) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
-async fn run(args: &DemoArgs, format: OutputFormat) -> i32 {
+async fn run(args: &DemoArgs, format: OutputFormat) -> bool {
     let text = matches!(format, OutputFormat::Text);
     let work_dir = args
         .work_dir
         .clone()
         .unwrap_or_else(|| std::env::temp_dir().join(format!("cinder-demo-{}", std::process::id())));
-    let dishonest = if args.all_honest { None } else { Some(1) };
-    let opts =
-        cinder_demo::DemoOptions { model_dir: args.model.clone(), work_dir, dishonest_job: dishonest, progress: text };
-    // The programs run natively in-process, where `msg!` prints to stdout: keep stdout for our
-    // own output (one JSON value with -o json) by pointing it at stderr while the demo runs.
-    let guard = StdoutToStderr::new();
-    let run = cinder_demo::run(opts).await;
-    let audit = match &run {
-        Ok(r) => Some(cinder_cli::audit(&r.chain).await),
-        Err(_) => None,
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: cannot find this program's own path: {e}");
+            return false;
+        }
     };
-    drop(guard);
-    let run = match run {
+    let dishonest = if args.all_honest { None } else { Some(1) };
+    let mut opts = cinder_demo::DemoOptions::new(exe, work_dir);
+    opts.model_dir = args.model.clone();
+    opts.dishonest_job = dishonest;
+    opts.progress = text;
+    opts.verifiers = args.verifiers;
+    let run = match cinder_demo::run(opts).await {
         Ok(r) => r,
         Err(e) => {
             match format {
                 OutputFormat::Json => println!("{}", json!({"error": e.to_string(), "ok": false})),
                 OutputFormat::Text => eprintln!("error: the demo failed: {e}"),
             }
-            return 1;
+            return false;
         }
     };
-    let audit = audit.expect("audited when the demo ran");
     let s = &run.summary;
     let mut problems = vec![];
     for j in &s.jobs {
-        let expected = if Some(j.job_id) == dishonest { "provider slashed (wrong result)" } else { "finalized" };
+        let first = s.jobs.first().map(|j| j.job_id).unwrap_or(0);
+        let expected =
+            if Some(j.job_id - first) == dishonest { "provider slashed (wrong result)" } else { "finalized" };
         // With a real model a job can also be refused (e.g. FIM on a model without FIM tokens):
         // it then expires open and the client is refunded, which is a correct outcome too.
         if j.outcome != expected && j.outcome != "expired" {
             problems.push(format!("job {} ended as `{}`, expected `{}`", j.job_id, j.outcome, expected));
         }
     }
-    let (audit_ok, audit_json) = match &audit {
+    let (audit_ok, audit_json) = match &run.audit {
         Ok(r) => (r.ok, serde_json::to_value(r).unwrap_or_default()),
-        Err(e) => (false, json!({"error": e.to_string()})),
+        Err(e) => (false, json!({"error": e})),
     };
     if !audit_ok {
         problems.push("the audit found a mismatch".into());
+    }
+    for p in &run.processes {
+        if p.code != Some(0) {
+            problems.push(format!(
+                "{} (pid {}) did not exit cleanly: {:?}; see {}",
+                p.name,
+                p.pid,
+                p.code,
+                p.log.display()
+            ));
+        }
     }
     let ok = problems.is_empty();
     match format {
         OutputFormat::Json => println!(
             "{}",
-            json!({"ok": ok, "summary": serde_json::to_value(s).unwrap_or_default(), "audit": audit_json, "problems": problems})
+            json!({
+                "ok": ok,
+                "summary": serde_json::to_value(s).unwrap_or_default(),
+                "audit": audit_json,
+                "processes": serde_json::to_value(&run.processes).unwrap_or_default(),
+                "problems": problems,
+            })
         ),
         OutputFormat::Text => {
             println!("\n{}", cinder_demo::render_table(s));
-            match &audit {
+            match &run.audit {
                 Ok(r) => {
                     for m in &r.mints {
                         println!(
@@ -106,8 +152,11 @@ async fn run(args: &DemoArgs, format: OutputFormat) -> i32 {
                 }
                 Err(e) => println!("audit failed: {e}"),
             }
+            for p in &run.processes {
+                println!("process {:<10} pid {:<7} exit {:?}", p.name, p.pid, p.code);
+            }
             if ok {
-                println!("\ndemo OK: every job settled as expected and the books balance");
+                println!("\ndemo OK: every job settled as expected, the books balance, every process stopped cleanly");
             } else {
                 for p in &problems {
                     println!("problem: {p}");
@@ -115,39 +164,5 @@ async fn run(args: &DemoArgs, format: OutputFormat) -> i32 {
             }
         }
     }
-    if ok {
-        0
-    } else {
-        1
-    }
-}
-
-/// Points file descriptor 1 at stderr until dropped (then restores it).
-struct StdoutToStderr {
-    saved: i32,
-}
-
-impl StdoutToStderr {
-    fn new() -> Option<Self> {
-        use std::io::Write;
-        let _ = std::io::stdout().flush();
-        // SAFETY: plain descriptor duplication; on failure nothing is redirected.
-        let saved = unsafe { libc::dup(1) };
-        if saved < 0 || unsafe { libc::dup2(2, 1) } < 0 {
-            return None;
-        }
-        Some(StdoutToStderr { saved })
-    }
-}
-
-impl Drop for StdoutToStderr {
-    fn drop(&mut self) {
-        use std::io::Write;
-        let _ = std::io::stdout().flush();
-        // SAFETY: restores the descriptor saved in `new`.
-        unsafe {
-            libc::dup2(self.saved, 1);
-            libc::close(self.saved);
-        }
-    }
+    ok
 }

@@ -1,29 +1,28 @@
-//! The demo end to end: outcomes and balances through the library, and the binary's JSON output.
+//! The demo end to end, every party its own process: outcomes, balances, the audit over RPC and
+//! clean exits through the library, and the binary's JSON output.
 use cinder_demo::{DemoOptions, TOKEN};
 
+fn exe() -> std::path::PathBuf {
+    env!("CARGO_BIN_EXE_cinder-demo").into()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_path_settles_every_job_and_slashes_the_dishonest_provider() {
+async fn demo_processes_settle_every_job_slash_the_dishonest_provider_and_balance() {
     let dir = tempfile::tempdir().unwrap();
-    let run = cinder_demo::run(DemoOptions {
-        model_dir: None,
-        work_dir: dir.path().into(),
-        dishonest_job: Some(1),
-        progress: false,
-    })
-    .await
-    .expect("demo runs");
+    let run = cinder_demo::run(DemoOptions::new(exe(), dir.path().into())).await.expect("demo runs");
     let s = &run.summary;
     let fee = TOKEN * 250 / 10_000;
     let collateral = cinder_demo::market_params().collateral;
     let reward = collateral * 4_000 / 10_000;
-    for j in &s.jobs {
-        if j.job_id == 1 {
-            assert_eq!(j.outcome, "provider slashed (wrong result)");
+    let outcomes: Vec<&str> = s.jobs.iter().map(|j| j.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["finalized", "provider slashed (wrong result)", "finalized", "finalized"]);
+    for (i, j) in s.jobs.iter().enumerate() {
+        if i == 1 {
             assert_eq!((j.refunded, j.slashed, j.challenger_reward), (TOKEN, collateral, reward));
+            assert_eq!(j.paid_to_provider, 0);
         } else {
-            assert_eq!(j.outcome, "finalized", "job {}", j.job_id);
-            assert_eq!((j.paid_to_provider, j.fee), (TOKEN - fee, fee));
-            assert!(j.output_text.is_some(), "output stored and findable");
+            assert_eq!((j.paid_to_provider, j.fee), (TOKEN - fee, fee), "job {}", j.job_id);
+            assert!(j.output_text.is_some(), "job {}: output in the provider's store", j.job_id);
         }
         assert!(j.rent_returned > 0);
     }
@@ -34,41 +33,55 @@ async fn demo_path_settles_every_job_and_slashes_the_dishonest_provider() {
     assert_eq!(s.provider_stake, 10 * TOKEN - collateral);
     // Treasury: 3 fees + the treasury share of the slash (no voter was penalised: all honest).
     assert_eq!(s.treasury_balance, 3 * fee + collateral - reward);
+    assert!(s.time_travels > 0, "the challenge window passed by time travel");
+    // The audit, over RPC, before the cluster stopped.
+    let audit = run.audit.as_ref().expect("audit ran");
+    assert!(audit.ok, "{:?}", audit.findings);
+    assert_eq!(audit.live_jobs, 0, "nothing left open");
+    // Six processes (cluster, provider, four verifiers), each stopped by SIGTERM with status 0.
+    let names: Vec<&str> = run.processes.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["provider", "verifier0", "verifier1", "verifier2", "verifier3", "localnet"]);
+    for p in &run.processes {
+        assert_eq!(p.code, Some(0), "{} exited badly; log {}", p.name, p.log.display());
+        assert!(std::fs::metadata(&p.log).unwrap().len() > 0, "{} wrote a log", p.name);
+    }
+    // The workers fetched the inputs from the client's HTTP server, not from a shared store.
+    let provider_log = std::fs::read_to_string(dir.path().join("logs/provider.log")).unwrap();
+    assert!(provider_log.contains("dishonest") || provider_log.contains("wrong results"), "testing switch logged");
+    let client_store = dir.path().join("client-store");
+    let provider_store = dir.path().join("cluster/provider-store");
+    assert!(client_store.exists() && provider_store.exists());
+    assert_ne!(client_store.canonicalize().unwrap(), provider_store.canonicalize().unwrap());
 }
 
-/// The demo through the library: every job settled as expected and the audit balances.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_command_settles_every_job_and_the_audit_balances() {
-    let dir = tempfile::tempdir().unwrap();
-    // Through the library: the audit of the demo's chain is clean and every job settled.
-    let run = cinder_demo::run(cinder_demo::DemoOptions {
-        model_dir: None,
-        work_dir: dir.path().join("again"),
-        dishonest_job: Some(1),
-        progress: false,
-    })
-    .await
-    .unwrap();
-    let report = cinder_cli::audit(&run.chain).await.unwrap();
-    assert!(report.ok, "{:?}", report.findings);
-    assert_eq!(report.live_jobs, 0, "nothing left open");
-    let outcomes: Vec<&str> = run.summary.jobs.iter().map(|j| j.outcome.as_str()).collect();
-    assert_eq!(outcomes, ["finalized", "provider slashed (wrong result)", "finalized", "finalized"]);
-}
-
-/// The binary itself: `cinder-demo -o json` prints exactly one JSON value on stdout (the programs'
-/// native logs must not leak into it) and exits 0.
+/// The binary itself: `cinder-demo -o json --all-honest` prints exactly one JSON value on stdout
+/// and exits 0; its children are gone.
 #[test]
 fn demo_binary_prints_one_json_value() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cinder-demo"))
-        .args(["-o", "json", "--work-dir"])
+    let out = std::process::Command::new(exe())
+        .args(["-o", "json", "--all-honest", "--verifiers", "3", "--work-dir"])
         .arg(dir.path())
         .output()
         .expect("run cinder-demo");
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON value");
     assert_eq!(v["ok"], true);
     assert_eq!(v["audit"]["ok"], true);
-    assert_eq!(v["summary"]["jobs"].as_array().unwrap().len(), 4);
+    let jobs = v["summary"]["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 4);
+    assert!(jobs.iter().all(|j| j["outcome"] == "finalized"), "{jobs:?}");
+    let procs = v["processes"].as_array().unwrap();
+    assert_eq!(procs.len(), 5);
+    for p in procs {
+        assert_eq!(p["code"], 0, "{p}");
+        let pid = p["pid"].as_i64().unwrap() as i32;
+        // SAFETY: signal 0 only checks whether the pid exists.
+        assert_ne!(unsafe { libc::kill(pid, 0) }, 0, "{} is still running", p["name"]);
+    }
 }

@@ -12,6 +12,8 @@
 //! Never linked by the production `cinder` / `cinder-worker` binaries (CI checks `cargo tree`).
 #![allow(deprecated)] // program-test 3.x marks `processor!` "unstable"; it is the harness we pin.
 
+pub mod cli;
+
 use std::{
     net::TcpListener,
     path::{Path, PathBuf},
@@ -21,7 +23,7 @@ use std::{
 
 use anchor_lang::prelude::Pubkey;
 use cinder_sdk::{
-    bootstrap::{deploy, local_upgrade_authority, Deployment, DeploymentSpec},
+    bootstrap::{deploy, local_upgrade_authority, Deployment},
     chain::{
         rpc::{RpcChain, RpcConfig},
         ChainError,
@@ -41,8 +43,8 @@ cinder_sdk::native_entry!(staking_entry, cinder_staking);
 cinder_sdk::native_entry!(jobs_entry, cinder_jobs);
 cinder_sdk::native_entry!(verification_entry, cinder_verification);
 
-/// One raw token unit scale: the bootstrapped mint has 6 decimals.
-pub const TOKEN: u64 = 1_000_000;
+/// One token of the bootstrapped mint (6 decimals).
+pub use cinder_sdk::bootstrap::TOKEN;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocalnetError {
@@ -378,22 +380,7 @@ impl ClusterFile {
     }
 }
 
-/// The demo market's terms (tokens of 6 decimals).
-pub fn market_params() -> cinder_jobs::MarketParams {
-    cinder_jobs::MarketParams {
-        price: TOKEN,
-        job_timeout_secs: 600,
-        challenge_window_secs: 300,
-        collateral: 2 * TOKEN,
-        min_stake: 5 * TOKEN,
-        challenge_bond: TOKEN / 2,
-        challenger_reward_bps: 4_000,
-        timeout_client_bps: 2_000,
-        quorum: 3,
-        voting_period_secs: 120,
-        vote_penalty: TOKEN / 10,
-    }
-}
+pub use cinder_sdk::bootstrap::demo_market_params as market_params;
 
 /// Writes `data` to `path` readable by its owner only (keypairs, settings naming them).
 fn write_private(path: &Path, data: &[u8]) -> Result<(), LocalnetError> {
@@ -436,19 +423,7 @@ pub async fn bootstrap(rpc_url: &str, ws_url: &str, opts: &BootstrapOptions) -> 
     let chain = rpc_chain(rpc_url, ws_url);
     let faucet = Keypair::new();
     airdrop(&chain, &faucet.pubkey(), 100_000 * 1_000_000_000).await?;
-    let spec = DeploymentSpec {
-        token_program: anchor_spl::token::ID,
-        decimals: 6,
-        protocol_fee_bps: 250,
-        pool_min_stake: TOKEN,
-        pool_cooldown_secs: 86_400,
-        pool_max_reward_bps: 5_000,
-        model_id,
-        model_name: "cinder-localnet-qwen2".into(),
-        architecture: "qwen2".into(),
-        engine_version: cinder_inference::ENGINE_VERSION,
-        market: market_params(),
-    };
+    let spec = cinder_sdk::bootstrap::demo_spec(model_id, "cinder-localnet-qwen2", cinder_inference::ENGINE_VERSION);
     let d: Deployment = deploy(&chain, &faucet, &spec).await?;
     let wallet = |name: &str, kp: &Keypair, token: Pubkey| -> Result<Wallet, LocalnetError> {
         let path = dir.join(format!("{name}.json"));

@@ -130,6 +130,44 @@ pub struct DeploymentSpec {
     pub market: MarketParams,
 }
 
+/// One token of the demo and local-cluster mint (6 decimals).
+pub const TOKEN: u64 = 1_000_000;
+
+/// The terms of the demo and local-cluster market (tokens of 6 decimals).
+pub fn demo_market_params() -> MarketParams {
+    MarketParams {
+        price: TOKEN,
+        job_timeout_secs: 600,
+        challenge_window_secs: 300,
+        collateral: 2 * TOKEN,
+        min_stake: 5 * TOKEN,
+        challenge_bond: TOKEN / 2,
+        challenger_reward_bps: 4_000,
+        timeout_client_bps: 2_000,
+        quorum: 3,
+        voting_period_secs: 120,
+        vote_penalty: TOKEN / 10,
+    }
+}
+
+/// The demo and local-cluster deployment: SPL Token mint of 6 decimals, 2.5 % protocol fee, a pool
+/// with a 1-day cooldown, one Qwen2 model and [`demo_market_params`].
+pub fn demo_spec(model_id: [u8; 32], model_name: &str, engine_version: u32) -> DeploymentSpec {
+    DeploymentSpec {
+        token_program: anchor_spl::token::ID,
+        decimals: 6,
+        protocol_fee_bps: 250,
+        pool_min_stake: TOKEN,
+        pool_cooldown_secs: 86_400,
+        pool_max_reward_bps: 5_000,
+        model_id,
+        model_name: model_name.into(),
+        architecture: "qwen2".into(),
+        engine_version,
+        market: demo_market_params(),
+    }
+}
+
 /// A deployed protocol (one mint, one pool, one model, one market).
 pub struct Deployment {
     pub admin: Keypair,

@@ -28,6 +28,7 @@ use cinder_sdk::{
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
+pub mod daemon;
 pub mod engine;
 pub mod fetch_input;
 pub mod journal;

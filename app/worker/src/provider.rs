@@ -13,7 +13,9 @@ const SCAN: u64 = cinder_jobs::MAX_QUEUE_ADVANCE as u64;
 
 pub struct Provider {
     pub node: Node,
-    /// TESTING ONLY: jobs for which this provider commits to a wrong result.
+    /// TESTING ONLY (cargo feature `testing`): jobs for which this provider commits to a wrong
+    /// result. Release builds of `cinder-worker` do not have it.
+    #[cfg(feature = "testing")]
     pub dishonest_job_ids: Vec<u64>,
     /// TESTING ONLY: stop as if crashed at this point (once).
     pub crash_at: Option<CrashPoint>,
@@ -21,7 +23,12 @@ pub struct Provider {
 
 impl Provider {
     pub fn new(node: Node) -> Self {
-        Provider { node, dishonest_job_ids: vec![], crash_at: None }
+        Provider {
+            node,
+            #[cfg(feature = "testing")]
+            dishonest_job_ids: vec![],
+            crash_at: None,
+        }
     }
 
     fn crash(&mut self, at: CrashPoint) -> Result<(), WorkerError> {
@@ -111,7 +118,9 @@ impl Provider {
             self.crash(CrashPoint::AfterInference)?;
             let doc = serde_json::to_vec(&out.doc).expect("output document serialises");
             let doc_hash = self.node.store.put(&doc)?;
+            #[allow(unused_mut)]
             let mut commitment = out.commitment;
+            #[cfg(feature = "testing")]
             if self.dishonest_job_ids.contains(&job.job_id) {
                 commitment[0] ^= 0xff;
                 tracing::warn!(job_id = job.job_id, "DISHONEST (testing flag): committing to a wrong result");

@@ -13,6 +13,7 @@ pub enum Role {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
     pub role: Role,
     /// JSON-RPC endpoint of the cluster.
@@ -47,6 +48,11 @@ pub struct Settings {
     /// Seconds to wait for an http(s) input.
     #[serde(default = "default_fetch_timeout")]
     pub fetch_timeout_secs: u64,
+    /// TESTING ONLY (cargo feature `testing`, used by the demo and the tests): jobs for which a
+    /// provider commits to a wrong result. A release build rejects the key as unknown.
+    #[cfg(feature = "testing")]
+    #[serde(default)]
+    pub dishonest_job_ids: Vec<u64>,
 }
 
 fn default_dtype() -> String {
@@ -175,5 +181,31 @@ journal = "/tmp/j.sqlite"
         assert!(Settings::parse(&bad, |_| None).unwrap_err().contains("not a base58 public key"));
         let bad = format!("{SAMPLE}\ndtype = \"int4\"\n");
         assert!(Settings::parse(&bad, |_| None).unwrap_err().contains("dtype"));
+    }
+
+    #[test]
+    fn an_unknown_or_misspelt_key_is_an_error() {
+        let bad = format!(
+            "{SAMPLE}
+poll_interval = 5
+"
+        );
+        let e = Settings::parse(&bad, |_| None).unwrap_err();
+        assert!(e.contains("unknown field `poll_interval`"), "{e}");
+    }
+
+    /// The testing switch parses only in testing builds; a release build rejects it by name.
+    #[test]
+    fn the_dishonest_switch_exists_only_in_testing_builds() {
+        let text = format!(
+            "{SAMPLE}
+dishonest_job_ids = [3]
+"
+        );
+        let r = Settings::parse(&text, |_| None);
+        #[cfg(feature = "testing")]
+        assert_eq!(r.unwrap().dishonest_job_ids, vec![3]);
+        #[cfg(not(feature = "testing"))]
+        assert!(r.unwrap_err().contains("unknown field `dishonest_job_ids`"));
     }
 }

@@ -27,8 +27,10 @@ pub const VERIFICATION_AUTHORITY_SEED: &[u8] = b"verification-authority";
 pub const MAX_FEE_BPS: u16 = 1_000;
 #[constant]
 pub const BPS_DENOMINATOR: u64 = 10_000;
+/// Longest input/output URI in bytes: room for `https://<host>/<prefix>/` plus a 64-hex-digit
+/// content hash (96 was too short for real object-store and provider-endpoint URIs).
 #[constant]
-pub const MAX_URI_LEN: u32 = 96;
+pub const MAX_URI_LEN: u32 = 200;
 #[constant]
 pub const MAX_NAME_LEN: u32 = 32;
 #[constant]

@@ -397,9 +397,9 @@ mod tests {
     #[test]
     fn pinned_account_sizes() {
         // Job: 8 + market 32 + id 8 + client 32 + designated 33 + provider 32 + status 1 + payment 8
-        // + fee 2 + collateral 8 + 2 timeouts 16 + term snapshots 29 + input hash 32 + input uri 4+96
-        // + params 25 + 5 timestamps 40 + commitment 32 + output hash 32 + output uri 4+96 + bump 1.
-        assert_eq!(8 + Job::INIT_SPACE, 571);
+        // + fee 2 + collateral 8 + 2 timeouts 16 + term snapshots 29 + input hash 32 + input uri 4+200
+        // + params 25 + 5 timestamps 40 + commitment 32 + output hash 32 + output uri 4+200 + bump 1.
+        assert_eq!(8 + Job::INIT_SPACE, 779);
         // MarketParams: 8 × u64/i64 + 2 × u16 + u8 = 69.
         assert_eq!(MarketParams::INIT_SPACE, 69);
         assert_eq!(8 + Market::INIT_SPACE, 8 + 6 * 32 + 32 + 69 + 6 * 8 + 1 + 32);
