@@ -31,7 +31,11 @@ use tokio::{
 enum Reply {
     Result(Value),
     RpcError(i64, &'static str),
+    /// An error object with a `data` member.
+    RpcErrorData(i64, &'static str, Value),
     Http(u16),
+    /// An HTTP status with a `Retry-After: <seconds>` header.
+    HttpRetryAfter(u16, u64),
 }
 
 type Handler = Arc<dyn Fn(&Value) -> Reply + Send + Sync>;
@@ -96,16 +100,26 @@ async fn serve_one(mut stream: TcpStream, handler: Handler, requests: Arc<Mutex<
     }
     let request: Value = serde_json::from_slice(&buf[header_end..header_end + len]).unwrap();
     requests.lock().unwrap().push(request.clone());
+    let mut extra = String::new();
     let (status, body) = match handler(&request) {
         Reply::Result(result) => (200, json!({"jsonrpc": "2.0", "id": request["id"], "result": result}).to_string()),
         Reply::RpcError(code, message) => (
             200,
             json!({"jsonrpc": "2.0", "id": request["id"], "error": {"code": code, "message": message}}).to_string(),
         ),
+        Reply::RpcErrorData(code, message, data) => (
+            200,
+            json!({"jsonrpc": "2.0", "id": request["id"], "error": {"code": code, "message": message, "data": data}})
+                .to_string(),
+        ),
         Reply::Http(code) => (code, "busy".to_owned()),
+        Reply::HttpRetryAfter(code, secs) => {
+            extra = format!("Retry-After: {secs}\r\n");
+            (code, "slow down".to_owned())
+        }
     };
     let response = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n{body}",
         body.len()
     );
     let _ = stream.write_all(response.as_bytes()).await;
@@ -122,12 +136,16 @@ fn fast_config() -> RpcConfig {
         commitment: Commitment::Confirmed,
         cu_margin_pct: 20,
         priority_micro_lamports: 777,
+        priority_fee_cap_micro_lamports: 100_000,
+        priority_fee_percentile: None,
         max_send_attempts: 3,
         confirm_timeout: Duration::from_secs(10),
         poll_interval: Duration::from_millis(2),
         ws_url: None,
         max_rpc_attempts: 4,
         retry_backoff: Duration::from_millis(1),
+        retry_backoff_cap: Duration::from_millis(8),
+        retry_after_cap: Duration::from_secs(5),
         request_timeout: Duration::from_secs(5),
     }
 }
@@ -773,6 +791,167 @@ async fn get_multiple_accounts_splits_requests_at_the_node_limit() {
         assert_eq!(got.len(), 250);
         assert!(got.iter().enumerate().all(|(i, a)| a.as_ref().unwrap().lamports == i as u64), "order kept");
         assert_eq!(server.methods().len(), 3, "100 + 100 + 50");
+    })
+    .await;
+}
+
+/// A node that is behind (-32005) is asked again; the call succeeds once it caught up.
+#[tokio::test]
+async fn a_node_behind_is_retried_then_answers() {
+    bounded(async {
+        let n = AtomicUsize::new(0);
+        let server = Server::start(move |_| match n.fetch_add(1, Ordering::SeqCst) {
+            0 => Reply::RpcError(-32005, "Node is behind by 42 slots"),
+            1 => Reply::RpcError(-32016, "Minimum context slot has not been reached"),
+            _ => Reply::Result(ctx(Value::Null)),
+        })
+        .await;
+        let chain = RpcChain::new(&server.url, fast_config());
+        assert_eq!(chain.get_account(&Pubkey::new_from_array([1; 32])).await.unwrap(), None);
+        assert_eq!(server.calls("getAccountInfo").len(), 3);
+        // A definitive error object is not retried.
+        let server = Server::start(|_| Reply::RpcError(-32601, "Method not found")).await;
+        let chain = RpcChain::new(&server.url, fast_config());
+        let err = chain.get_account(&Pubkey::new_from_array([1; 32])).await.unwrap_err();
+        assert!(matches!(&err, ChainError::Rpc(m) if m.contains("-32601")), "{err:?}");
+        assert_eq!(server.requests().len(), 1);
+    })
+    .await;
+}
+
+/// HTTP 429 with `Retry-After: 1`: the retry waits at least that long (a correctness property of
+/// the client, not a performance number).
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    bounded(async {
+        let n = AtomicUsize::new(0);
+        let server = Server::start(move |_| match n.fetch_add(1, Ordering::SeqCst) {
+            0 => Reply::HttpRetryAfter(429, 1),
+            _ => Reply::Result(ctx(Value::Null)),
+        })
+        .await;
+        let chain = RpcChain::new(&server.url, fast_config());
+        let t = std::time::Instant::now();
+        assert_eq!(chain.get_account(&Pubkey::new_from_array([1; 32])).await.unwrap(), None);
+        assert!(t.elapsed() >= Duration::from_millis(950), "waited {:?}", t.elapsed());
+        assert_eq!(server.requests().len(), 2);
+    })
+    .await;
+}
+
+/// The priority fee is the 75th percentile of the recent non-zero fees of the transaction's
+/// writable accounts, clamped to [floor, cap]; an error reading them gives the floor.
+#[tokio::test]
+async fn priority_fee_follows_recent_fees_within_floor_and_cap() {
+    async fn sent_price(fees: Option<Vec<u64>>, floor: u64, cap: u64) -> (u64, Vec<Value>) {
+        let server = Server::start(move |req| match req["method"].as_str().unwrap() {
+            "getLatestBlockhash" => latest_blockhash_reply(1, 1_000),
+            "getRecentPrioritizationFees" => match &fees {
+                Some(f) => Reply::Result(json!(f
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| json!({"slot": i, "prioritizationFee": f}))
+                    .collect::<Vec<_>>())),
+                None => Reply::RpcError(-32601, "Method not found"),
+            },
+            "simulateTransaction" => sim_ok(10_000),
+            "sendTransaction" => Reply::Result(signature_of(req)),
+            "getSignatureStatuses" => status(Value::Null, "confirmed"),
+            "getBlockHeight" => Reply::Result(json!(900)),
+            "getTransaction" => tx_with_logs(&[]),
+            m => panic!("unexpected {m}"),
+        })
+        .await;
+        let config = RpcConfig {
+            priority_micro_lamports: floor,
+            priority_fee_cap_micro_lamports: cap,
+            priority_fee_percentile: Some(75),
+            ..fast_config()
+        };
+        let chain = RpcChain::new(&server.url, config);
+        let (payer, other) = (Keypair::new(), Keypair::new());
+        let writable = Keypair::new().pubkey();
+        let ix = Instruction {
+            program_id: Pubkey::new_from_array([9; 32]),
+            accounts: vec![AccountMeta::new(payer.pubkey(), true), AccountMeta::new(writable, false)],
+            data: vec![1],
+        };
+        chain.send(&[ix], &payer, &[&other]).await.unwrap();
+        let send = server.calls("sendTransaction");
+        let price = compute_budget(&decode_tx(&send[0]["params"][0])).1.unwrap();
+        (price, server.calls("getRecentPrioritizationFees"))
+    }
+    bounded(async {
+        // Non-zero fees 10, 20, 30, 40 (zeros ignored): the 75th percentile (nearest rank) is 30.
+        let (price, calls) = sent_price(Some(vec![0, 40, 10, 0, 30, 20]), 5, 1_000).await;
+        assert_eq!(price, 30);
+        // Priced on the writable accounts other than the fee payer.
+        assert_eq!(calls[0]["params"][0].as_array().unwrap().len(), 1);
+        // Above the cap: the cap. Below the floor: the floor.
+        assert_eq!(sent_price(Some(vec![5_000, 9_000]), 5, 1_000).await.0, 1_000);
+        assert_eq!(sent_price(Some(vec![1, 2]), 5, 1_000).await.0, 5);
+        // No data, or an error: the floor.
+        assert_eq!(sent_price(Some(vec![]), 5, 1_000).await.0, 5);
+        assert_eq!(sent_price(None, 5, 1_000).await.0, 5);
+    })
+    .await;
+}
+
+/// A preflight failure (-32002) carrying a custom program error becomes a transaction error with
+/// that code and the logs; "AlreadyProcessed" does not (the signature landed: resolve it).
+#[tokio::test]
+async fn preflight_failure_is_a_transaction_error_with_its_code() {
+    bounded(async {
+        let data = json!({"err": {"InstructionError": [0, {"Custom": 9003}]}, "logs": ["Program log: too long"]});
+        let server =
+            Server::start(move |_| Reply::RpcErrorData(-32002, "Transaction simulation failed", data.clone())).await;
+        let chain = RpcChain::new(&server.url, fast_config());
+        let err = chain.call::<Value>("sendTransaction", json!(["AA=="])).await.unwrap_err();
+        match &err {
+            ChainError::Transaction { code, logs, .. } => {
+                assert_eq!(*code, Some(9003));
+                assert_eq!(logs, &vec!["Program log: too long".to_owned()]);
+            }
+            e => panic!("{e:?}"),
+        }
+        assert!(err.is_definitive());
+        assert_eq!(server.requests().len(), 1);
+        let server = Server::start(|_| {
+            Reply::RpcErrorData(-32002, "Transaction simulation failed", json!({"err": "AlreadyProcessed", "logs": []}))
+        })
+        .await;
+        let chain = RpcChain::new(&server.url, fast_config());
+        let err = chain.call::<Value>("sendTransaction", json!(["AA=="])).await.unwrap_err();
+        assert!(matches!(err, ChainError::Rpc(_)) && !err.is_definitive(), "{err:?}");
+    })
+    .await;
+}
+
+/// After one of its transactions landed at slot 77, the client's account reads carry
+/// `minContextSlot: 77`, so a lagging node cannot show the state before its own write.
+#[tokio::test]
+async fn reads_after_a_write_carry_min_context_slot() {
+    bounded(async {
+        let server = Server::start(|req| match req["method"].as_str().unwrap() {
+            "getLatestBlockhash" => latest_blockhash_reply(1, 1_000),
+            "simulateTransaction" => sim_ok(10_000),
+            "sendTransaction" => Reply::Result(signature_of(req)),
+            "getSignatureStatuses" => status(Value::Null, "confirmed"),
+            "getBlockHeight" => Reply::Result(json!(900)),
+            "getTransaction" => tx_with_logs(&[]),
+            "getAccountInfo" | "getMultipleAccounts" => Reply::Result(ctx(Value::Null)),
+            m => panic!("unexpected {m}"),
+        })
+        .await;
+        let chain = RpcChain::new(&server.url, fast_config());
+        let key = Pubkey::new_from_array([1; 32]);
+        chain.get_account(&key).await.unwrap();
+        assert!(server.calls("getAccountInfo")[0]["params"][1].get("minContextSlot").is_none());
+        let (payer, other) = (Keypair::new(), Keypair::new());
+        chain.send(&[test_ix(&payer, &other)], &payer, &[&other]).await.unwrap();
+        chain.get_account(&key).await.unwrap();
+        assert_eq!(server.calls("getAccountInfo")[1]["params"][1]["minContextSlot"], 77);
+        assert_eq!(chain.min_context_slot(), 77);
     })
     .await;
 }

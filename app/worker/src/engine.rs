@@ -28,6 +28,13 @@ pub enum Refusal {
     Inference(String),
 }
 
+impl Refusal {
+    /// Whether the job may be served later (the input's source is temporarily unreachable).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Refusal::Fetch(e) if e.is_transient())
+    }
+}
+
 /// What a job's input may be: `{"prompt": "..."}`, `{"fim_prefix": "...", "fim_suffix": "..."}`
 /// (code completion), or plain UTF-8 text (a prompt).
 #[derive(Deserialize)]

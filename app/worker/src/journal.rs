@@ -61,7 +61,12 @@ impl Journal {
              CREATE TABLE IF NOT EXISTS jobs(
                 job TEXT PRIMARY KEY, job_id INTEGER NOT NULL, state TEXT NOT NULL,
                 commitment TEXT, output_hash TEXT, output_uri TEXT, vote INTEGER, salt TEXT, note TEXT,
-                updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now')));",
+                updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now')));
+             CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS pending(
+                key TEXT PRIMARY KEY, job_id INTEGER NOT NULL, action TEXT NOT NULL,
+                signature TEXT NOT NULL, last_valid_block_height INTEGER NOT NULL,
+                created_at INTEGER NOT NULL DEFAULT (strftime('%s','now')));",
         )?;
         restrict_to_owner(path);
         Ok(Journal { conn: Mutex::new(conn) })
@@ -108,7 +113,7 @@ impl Journal {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT job, job_id, state, commitment, output_hash, output_uri, vote, salt, note FROM jobs
-             WHERE state NOT IN ('done', 'refused', 'failed') ORDER BY job_id",
+             WHERE state NOT IN ('done', 'refused', 'failed', 'waiting_input') ORDER BY job_id",
         )?;
         let rows = stmt.query_map([], row)?.collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
@@ -133,6 +138,82 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
         vote: r.get(6)?,
         salt: r.get(7)?,
         note: r.get(8)?,
+    })
+}
+
+/// A transaction signed and journaled before it was submitted, whose fate is not known yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pending {
+    /// `<action>:<job id>`: one transaction in flight per action and job.
+    pub key: String,
+    pub job_id: u64,
+    pub action: String,
+    pub signature: String,
+    pub last_valid_block_height: u64,
+}
+
+impl Journal {
+    /// Records a signed transaction *before* it is submitted (durably: `synchronous=FULL`).
+    pub fn set_pending(&self, p: &Pending) -> Result<(), JournalError> {
+        self.conn().execute(
+            "INSERT INTO pending(key, job_id, action, signature, last_valid_block_height) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(key) DO UPDATE SET signature=excluded.signature,
+               last_valid_block_height=excluded.last_valid_block_height, created_at=strftime('%s','now')",
+            params![p.key, p.job_id as i64, p.action, p.signature, p.last_valid_block_height as i64],
+        )?;
+        Ok(())
+    }
+
+    pub fn pending(&self, key: &str) -> Result<Option<Pending>, JournalError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT key, job_id, action, signature, last_valid_block_height FROM pending WHERE key = ?1",
+                params![key],
+                pending_row,
+            )
+            .optional()?)
+    }
+
+    /// Every unresolved transaction, oldest first.
+    pub fn all_pending(&self) -> Result<Vec<Pending>, JournalError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT key, job_id, action, signature, last_valid_block_height FROM pending ORDER BY created_at, key",
+        )?;
+        let rows = stmt.query_map([], pending_row)?.collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Forgets a pending transaction once its fate is known (landed, failed or expired).
+    pub fn clear_pending(&self, key: &str, signature: &str) -> Result<(), JournalError> {
+        self.conn().execute("DELETE FROM pending WHERE key = ?1 AND signature = ?2", params![key, signature])?;
+        Ok(())
+    }
+}
+
+impl Journal {
+    /// A small persisted value (e.g. a verifier's scan cursor).
+    pub fn meta(&self, key: &str) -> Result<Option<String>, JournalError> {
+        Ok(self.conn().query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0)).optional()?)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), JournalError> {
+        self.conn().execute(
+            "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+}
+
+fn pending_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Pending> {
+    Ok(Pending {
+        key: r.get(0)?,
+        job_id: r.get::<_, i64>(1)? as u64,
+        action: r.get(2)?,
+        signature: r.get(3)?,
+        last_valid_block_height: r.get::<_, i64>(4)? as u64,
     })
 }
 
@@ -188,5 +269,29 @@ mod tests {
         j.set_state("A", "done", Some("finalized")).unwrap();
         assert!(j.open_entries().unwrap().is_empty());
         assert_eq!(j.get("A").unwrap().unwrap().note.as_deref(), Some("finalized"));
+    }
+
+    #[test]
+    fn pending_transactions_survive_reopen_and_clear_by_signature() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite");
+        let p = |sig: &str| Pending {
+            key: "claim_job:7".into(),
+            job_id: 7,
+            action: "claim_job".into(),
+            signature: sig.into(),
+            last_valid_block_height: 150,
+        };
+        {
+            let j = Journal::open(&path).unwrap();
+            j.set_pending(&p("sig1")).unwrap();
+            j.set_pending(&p("sig2")).unwrap(); // a re-prepared attempt replaces the first
+        }
+        let j = Journal::open(&path).unwrap();
+        assert_eq!(j.all_pending().unwrap(), vec![p("sig2")]);
+        j.clear_pending("claim_job:7", "sig1").unwrap(); // a stale signature clears nothing
+        assert_eq!(j.pending("claim_job:7").unwrap(), Some(p("sig2")));
+        j.clear_pending("claim_job:7", "sig2").unwrap();
+        assert!(j.all_pending().unwrap().is_empty());
     }
 }

@@ -20,7 +20,7 @@ use anchor_lang::prelude::Pubkey;
 use cinder_jobs::{Job, Market};
 use cinder_sdk::{
     bootstrap::ata,
-    chain::{Chain, ChainError, TxReceipt},
+    chain::{Chain, ChainError, Resolution, TxReceipt},
     fetch,
     jobs::MarketKeys,
     Instruction,
@@ -84,6 +84,10 @@ pub struct Node {
     pub metrics: Arc<Metrics>,
     pub max_input_bytes: usize,
     pub fetch_timeout: Duration,
+    /// How long one send waits for a verdict before leaving the signature journaled as undecided.
+    pub confirm_timeout: Duration,
+    /// Interval of signature-status polls while waiting.
+    pub status_poll: Duration,
 }
 
 impl Node {
@@ -109,6 +113,8 @@ impl Node {
             metrics,
             max_input_bytes: 64 * 1024,
             fetch_timeout: Duration::from_secs(10),
+            confirm_timeout: Duration::from_secs(30),
+            status_poll: Duration::from_millis(400),
         })
     }
 
@@ -139,18 +145,94 @@ impl Node {
         Ok(ids.zip(accounts).map(|(id, a)| (id, a.and_then(|a| cinder_sdk::decode::<Job>(&a.data)))).collect())
     }
 
-    /// Sends `ixs` signed by this worker, logging the outcome.
+    /// Sends `ixs` signed by this worker, with a journaled lifecycle: sign (prepare), journal the
+    /// signature and its last valid block height, submit, wait for a verdict. An earlier attempt of
+    /// the same action for the same job that is still in the journal is resolved first: if it
+    /// landed, that is the answer (nothing is sent twice); if it may still land, nothing new is
+    /// sent and [`ChainError::Undecided`] is returned. Errors that are not
+    /// [`ChainError::is_definitive`] leave the signature journaled for the next attempt.
     pub async fn send(&self, what: &str, job_id: u64, ixs: &[Instruction]) -> Result<TxReceipt, ChainError> {
-        match self.chain.send(ixs, &self.keypair, &[]).await {
-            Ok(r) => {
-                tracing::info!(action = what, job_id, signature = %r.signature, "transaction confirmed");
-                Ok(r)
-            }
+        let r = self.send_tracked(what, job_id, ixs).await;
+        match &r {
+            Ok(r) => tracing::info!(action = what, job_id, signature = %r.signature, "transaction confirmed"),
             Err(e) => {
                 Metrics::inc(&self.metrics.tx_errors);
-                tracing::warn!(action = what, job_id, error = %e, "transaction failed");
-                Err(e)
+                if e.is_definitive() {
+                    tracing::warn!(action = what, job_id, error = %e, "transaction failed");
+                } else {
+                    tracing::warn!(action = what, job_id, error = %e, "transaction not decided; resolved on the next attempt");
+                }
             }
+        }
+        r
+    }
+
+    async fn send_tracked(&self, what: &str, job_id: u64, ixs: &[Instruction]) -> Result<TxReceipt, ChainError> {
+        let key = format!("{what}:{job_id}");
+        let journal = |e: journal::JournalError| ChainError::Rpc(format!("not sent: {e}"));
+        if let Some(p) = self.journal.pending(&key).map_err(journal)? {
+            match self.resolve_pending(&p).await? {
+                Resolution::Landed { slot } => return Ok(TxReceipt { signature: p.signature, slot, logs: vec![] }),
+                Resolution::Pending => {
+                    return Err(ChainError::Undecided {
+                        signature: p.signature,
+                        reason: "an earlier attempt may still land".into(),
+                    })
+                }
+                Resolution::Failed { .. } | Resolution::Expired => {} // cleared: a fresh attempt
+            }
+        }
+        let tx = self.chain.prepare(ixs, &self.keypair, &[]).await?;
+        let p = journal::Pending {
+            key: key.clone(),
+            job_id,
+            action: what.into(),
+            signature: tx.signature.clone(),
+            last_valid_block_height: tx.last_valid_block_height,
+        };
+        self.journal.set_pending(&p).map_err(journal)?;
+        let r = cinder_sdk::chain::submit_and_wait(self.chain.as_ref(), &tx, self.confirm_timeout, self.status_poll)
+            .await?;
+        if r != Resolution::Pending {
+            self.journal.clear_pending(&key, &tx.signature).map_err(journal)?;
+        }
+        match r {
+            Resolution::Landed { slot } => Ok(TxReceipt { signature: tx.signature, slot, logs: vec![] }),
+            Resolution::Pending => Err(ChainError::Undecided {
+                signature: tx.signature,
+                reason: format!("no verdict within {:?}", self.confirm_timeout),
+            }),
+            other => Err(other.into_error().unwrap_or(ChainError::BlockhashExpired { attempts: 1 })),
+        }
+    }
+
+    /// What became of a journaled transaction; clears it from the journal once decided.
+    pub async fn resolve_pending(&self, p: &journal::Pending) -> Result<Resolution, ChainError> {
+        let r = cinder_sdk::chain::resolve(self.chain.as_ref(), &p.signature, p.last_valid_block_height).await?;
+        if r != Resolution::Pending {
+            tracing::info!(action = %p.action, job_id = p.job_id, signature = %p.signature, outcome = ?r, "resolved a journaled transaction");
+            self.journal.clear_pending(&p.key, &p.signature).map_err(|e| ChainError::Rpc(format!("journal: {e}")))?;
+        }
+        Ok(r)
+    }
+
+    /// Resolves every journaled transaction (at the start of each tick: after a restart or an
+    /// ambiguous answer nothing is decided before this); returns those that may still land.
+    pub async fn settle_pending(&self) -> Result<Vec<journal::Pending>, WorkerError> {
+        let mut undecided = vec![];
+        for p in self.journal.all_pending()? {
+            if self.resolve_pending(&p).await? == Resolution::Pending {
+                undecided.push(p);
+            }
+        }
+        Ok(undecided)
+    }
+
+    /// Whether a journaled `what` transaction for `job_id` may still land (resolving it first).
+    pub async fn undecided(&self, what: &str, job_id: u64) -> Result<bool, WorkerError> {
+        match self.journal.pending(&format!("{what}:{job_id}"))? {
+            None => Ok(false),
+            Some(p) => Ok(self.resolve_pending(&p).await? == Resolution::Pending),
         }
     }
 

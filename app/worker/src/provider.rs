@@ -10,6 +10,11 @@ use crate::{
 
 /// How far past the queue head a provider looks for work in one tick.
 const SCAN: u64 = cinder_jobs::MAX_QUEUE_ADVANCE as u64;
+/// Journal state of a job whose input could not be fetched for a transient reason: retried every
+/// tick, expired (client refunded) once its open timeout passes, like a refused one.
+pub const WAITING_INPUT: &str = "waiting_input";
+/// Jobs read per `getMultipleAccounts` when looking past the head for designated jobs.
+const DESIGNATED_SCAN: u64 = 100;
 
 pub struct Provider {
     pub node: Node,
@@ -42,12 +47,16 @@ impl Provider {
     /// One round: reconcile and advance every journaled job, then try to claim one new job.
     /// Returns how many actions were taken.
     pub async fn tick(&mut self) -> Result<usize, WorkerError> {
+        let undecided = self.node.settle_pending().await?;
         let now = self.node.chain.unix_timestamp().await?;
         let mut actions = 0;
         for e in self.node.journal.open_entries()? {
             actions += self.advance(e, now).await?;
         }
-        actions += self.try_claim(now).await?;
+        // One claim at a time: while an earlier claim may still land, claim nothing new.
+        if !undecided.iter().any(|p| p.action == "claim_job") {
+            actions += self.try_claim(now).await?;
+        }
         Ok(actions)
     }
 
@@ -59,6 +68,10 @@ impl Provider {
         };
         if job.provider != n.me() {
             if e.state == "claiming" && job.status == JobStatus::Open {
+                // A journaled claim that may still land decides nothing yet: wait for its verdict.
+                if n.undecided("claim_job", e.job_id).await? {
+                    return Ok(0);
+                }
                 n.journal.set_state(&e.job, "failed", Some("claim did not land"))?;
             } else {
                 n.journal.set_state(&e.job, "failed", Some("another provider holds the job"))?;
@@ -184,7 +197,23 @@ impl Provider {
         let (mut prefix, mut in_prefix) = (vec![], true);
         let window = market.queue_head..market.next_job_id.min(market.queue_head + SCAN);
         let window_len = window.end - window.start;
-        for (id, job) in n.jobs(window).await? {
+        // Past the head window only jobs designated to this provider can be claimed; they are
+        // looked for up to the market's counter, window by window.
+        let mut all = vec![];
+        let mut from = market.queue_head;
+        while from < market.next_job_id {
+            let to = market.next_job_id.min(from + DESIGNATED_SCAN);
+            all.extend(n.jobs(from..to).await?);
+            from = to;
+        }
+        for (id, job) in all {
+            if id >= window.end {
+                at_head = false;
+                in_prefix = false;
+                if !job.as_ref().is_some_and(|j| j.designated == Some(me) && j.status == JobStatus::Open) {
+                    continue;
+                }
+            }
             let Some(job) = job else {
                 skips.push(id);
                 if in_prefix {
@@ -207,8 +236,8 @@ impl Provider {
                 continue;
             }
             let key = n.market.job(id).to_string();
-            let refused = n.journal.get(&key)?.filter(|e| e.state == "refused");
-            if let Some(r) = refused {
+            let earlier = n.journal.get(&key)?.filter(|e| e.state == "refused" || e.state == WAITING_INPUT);
+            if let Some(r) = earlier.clone() {
                 if now > job.posted_at + job.job_timeout_secs {
                     let ix = jsdk::expire_open_job(me, job.client, n.token_of(&job.client), &n.market, id);
                     if n.send("expire_open_job", id, &[ix]).await.is_ok() {
@@ -217,11 +246,22 @@ impl Provider {
                         return Ok(1);
                     }
                 }
-                tracing::debug!(job_id = id, reason = r.note.as_deref().unwrap_or(""), "refused job at the head");
-                at_head = false;
-                continue;
+                if r.state == "refused" {
+                    tracing::debug!(job_id = id, reason = r.note.as_deref().unwrap_or(""), "refused job at the head");
+                    at_head = false;
+                    continue;
+                }
             }
             if let Err(refusal) = n.prepare(&job).await {
+                if refusal.is_transient() {
+                    // Not a refusal: the input's source may come back before the job times out.
+                    tracing::info!(job_id = id, reason = %refusal, "input temporarily unreachable; retrying next tick");
+                    let mut e = Entry::new(key, id, WAITING_INPUT);
+                    e.note = Some(refusal.to_string());
+                    n.journal.put(&e)?;
+                    at_head = false;
+                    continue;
+                }
                 tracing::warn!(job_id = id, reason = %refusal, "refusing job: it will expire and the client will be refunded");
                 let mut e = Entry::new(key, id, "refused");
                 e.note = Some(refusal.to_string());
@@ -242,10 +282,13 @@ impl Provider {
                     n.journal.set_state(&key, "claimed", None)?;
                     Ok(1)
                 }
-                Err(e) => {
+                Err(e) if e.is_definitive() => {
                     n.journal.set_state(&key, "failed", Some(&format!("claim failed: {e}")))?;
                     Ok(0)
                 }
+                // Ambiguous (a timeout, a dropped answer): the claim may have landed. The entry
+                // stays "claiming" and the next tick resolves the journaled signature.
+                Err(_) => Ok(0),
             };
         }
         if !prefix.is_empty()

@@ -26,12 +26,14 @@ pub fn vote_salt(keypair: &solana_keypair::Keypair, dispute: &Pubkey) -> [u8; 32
     Sha256::new().chain_update(TAG).chain_update(sig.as_ref()).finalize().into()
 }
 
-/// Jobs looked at per tick.
+/// Jobs read per `getMultipleAccounts` while scanning (every tick scans from the cursor up to the
+/// market's job counter, window by window).
 const SCAN: u64 = 64;
 
 pub struct Verifier {
     pub node: Node,
-    /// Lowest job id that may still need attention (everything below is closed).
+    /// Lowest job id that may still need attention (everything below is closed and settled).
+    /// Persisted in the journal, so a restart does not rescan the market's history.
     scan_from: u64,
     /// Registrations this verifier's draws named; checked (and removed when below the minimum)
     /// once no draw of the market is in progress.
@@ -40,28 +42,52 @@ pub struct Verifier {
 
 impl Verifier {
     pub fn new(node: Node) -> Self {
-        Verifier { node, scan_from: 0, seen_candidates: Default::default() }
+        let scan_from =
+            node.journal.meta(&Self::cursor_key(&node)).ok().flatten().and_then(|v| v.parse().ok()).unwrap_or(0);
+        Verifier { node, scan_from, seen_candidates: Default::default() }
+    }
+
+    fn cursor_key(node: &Node) -> String {
+        format!("verifier.scan_from.{}", node.market_key)
+    }
+
+    /// The persisted scan cursor: every job below it is closed and its votes settled.
+    pub fn scan_from(&self) -> u64 {
+        self.scan_from
     }
 
     pub async fn tick(&mut self) -> Result<usize, WorkerError> {
+        // Journaled transactions first: a vote or challenge that landed is not sent again.
+        self.node.settle_pending().await?;
         let now = self.node.chain.unix_timestamp().await?;
         let market = self.node.market_state().await?;
         let mut actions = 0;
         let mut all_closed_so_far = true;
-        for (id, job) in self.node.jobs(self.scan_from..market.next_job_id.min(self.scan_from + SCAN)).await? {
-            let key = self.node.market.job(id);
-            match job {
-                None => {
-                    actions += self.settle_votes(&key, id).await?;
-                    if all_closed_so_far && self.dispute(&key).await?.is_none() {
-                        self.scan_from = id + 1;
+        let before = self.scan_from;
+        let mut from = self.scan_from;
+        while from < market.next_job_id {
+            let to = market.next_job_id.min(from + SCAN);
+            for (id, job) in self.node.jobs(from..to).await? {
+                let key = self.node.market.job(id);
+                match job {
+                    None => {
+                        actions += self.settle_votes(&key, id).await?;
+                        if all_closed_so_far && self.dispute(&key).await?.is_none() {
+                            self.scan_from = id + 1;
+                        } else {
+                            all_closed_so_far = false;
+                        }
+                    }
+                    Some(job) => {
+                        all_closed_so_far = false;
+                        actions += self.attend(key, &job, now).await?;
                     }
                 }
-                Some(job) => {
-                    all_closed_so_far = false;
-                    actions += self.attend(key, &job, now).await?;
-                }
             }
+            from = to;
+        }
+        if self.scan_from != before {
+            self.node.journal.set_meta(&Self::cursor_key(&self.node), &self.scan_from.to_string())?;
         }
         actions += self.prune_seen().await?;
         Ok(actions)
@@ -116,6 +142,11 @@ impl Verifier {
         }
         let req = match n.prepare(job).await {
             Ok(r) => r,
+            Err(refusal) if refusal.is_transient() => {
+                // Not a verdict: try again on the next tick (the window is minutes long).
+                tracing::info!(job_id = job.job_id, reason = %refusal, "input temporarily unreachable; retrying later");
+                return Ok(None);
+            }
             Err(refusal) => {
                 tracing::warn!(job_id = job.job_id, reason = %refusal, "cannot re-execute; abstaining");
                 let mut e = Entry::new(key.to_string(), job.job_id, "failed");

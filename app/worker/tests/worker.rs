@@ -63,8 +63,18 @@ mod harness {
 
         /// A node acting as `who` (its own journal).
         pub async fn node_of(&self, who: &Participant, market: anchor_lang::prelude::Pubkey, journal: &str) -> Node {
+            self.node_over(Arc::new(self.chain.clone()), who, market, journal).await
+        }
+
+        /// A node acting as `who` that talks to `chain` (e.g. a [`super::faults::Faulty`] one).
+        pub async fn node_over(
+            &self,
+            chain: Arc<dyn Chain>,
+            who: &Participant,
+            market: anchor_lang::prelude::Pubkey,
+            journal: &str,
+        ) -> Node {
             let j = Journal::open(&self.dir.path().join(journal)).unwrap();
-            let chain: Arc<dyn Chain> = Arc::new(self.chain.clone());
             Node::connect(
                 chain,
                 who.keypair.insecure_clone(),
@@ -128,6 +138,264 @@ mod harness {
     }
 }
 
+/// A chain in front of the in-process one that fails the way real nodes and networks do.
+mod faults {
+    use std::sync::{
+        atomic::{AtomicUsize, Ordering::SeqCst},
+        Arc,
+    };
+
+    use anchor_lang::prelude::Pubkey;
+    use cinder_sdk::{
+        chain::{
+            local::LocalChain, BoxFuture, Chain, ChainAccount, ChainError, ChainResult, PreparedTx, TxReceipt, TxStatus,
+        },
+        Instruction,
+    };
+    use solana_keypair::Keypair;
+
+    #[derive(Default)]
+    pub struct Knobs {
+        /// Sends that reach the node and land, whose answer is then lost (a timeout).
+        pub drop_answers: AtomicUsize,
+        /// Sends lost before reaching the node.
+        pub swallow: AtomicUsize,
+        /// Status reads answered "unknown" (a lagging node).
+        pub stale_statuses: AtomicUsize,
+    }
+
+    pub struct Faulty {
+        pub inner: LocalChain,
+        pub knobs: Arc<Knobs>,
+    }
+
+    fn take(c: &AtomicUsize) -> bool {
+        c.fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1)).is_ok()
+    }
+
+    impl Chain for Faulty {
+        fn get_account<'a>(&'a self, key: &'a Pubkey) -> BoxFuture<'a, ChainResult<Option<ChainAccount>>> {
+            self.inner.get_account(key)
+        }
+        fn get_multiple_accounts<'a>(
+            &'a self,
+            keys: &'a [Pubkey],
+        ) -> BoxFuture<'a, ChainResult<Vec<Option<ChainAccount>>>> {
+            self.inner.get_multiple_accounts(keys)
+        }
+        fn send<'a>(
+            &'a self,
+            ixs: &'a [Instruction],
+            payer: &'a Keypair,
+            signers: &'a [&'a Keypair],
+        ) -> BoxFuture<'a, ChainResult<TxReceipt>> {
+            Box::pin(async move {
+                if take(&self.knobs.swallow) {
+                    return Err(ChainError::Rpc("connection reset".into()));
+                }
+                let r = self.inner.send(ixs, payer, signers).await;
+                if take(&self.knobs.drop_answers) {
+                    return Err(ChainError::Timeout("no answer".into()));
+                }
+                r
+            })
+        }
+        fn prepare<'a>(
+            &'a self,
+            ixs: &'a [Instruction],
+            payer: &'a Keypair,
+            signers: &'a [&'a Keypair],
+        ) -> BoxFuture<'a, ChainResult<PreparedTx>> {
+            self.inner.prepare(ixs, payer, signers)
+        }
+        fn submit<'a>(&'a self, tx: &'a PreparedTx) -> BoxFuture<'a, ChainResult<()>> {
+            Box::pin(async move {
+                if take(&self.knobs.swallow) {
+                    return Err(ChainError::Rpc("connection reset".into()));
+                }
+                let r = self.inner.submit(tx).await;
+                if take(&self.knobs.drop_answers) {
+                    return Err(ChainError::Timeout("no answer".into()));
+                }
+                r
+            })
+        }
+        fn statuses<'a>(&'a self, sigs: &'a [String]) -> BoxFuture<'a, ChainResult<Vec<TxStatus>>> {
+            Box::pin(async move {
+                if take(&self.knobs.stale_statuses) {
+                    return Ok(vec![TxStatus::Unknown; sigs.len()]);
+                }
+                self.inner.statuses(sigs).await
+            })
+        }
+        fn block_height(&self) -> BoxFuture<'_, ChainResult<u64>> {
+            self.inner.block_height()
+        }
+        fn unix_timestamp(&self) -> BoxFuture<'_, ChainResult<i64>> {
+            self.inner.unix_timestamp()
+        }
+        fn transaction_logs<'a>(&'a self, sig: &'a str) -> BoxFuture<'a, ChainResult<Option<Vec<String>>>> {
+            self.inner.transaction_logs(sig)
+        }
+        fn signatures_for_address<'a>(&'a self, key: &'a Pubkey) -> BoxFuture<'a, ChainResult<Vec<String>>> {
+            self.inner.signatures_for_address(key)
+        }
+    }
+}
+
+fn faulty(h: &harness::H) -> (std::sync::Arc<dyn Chain>, std::sync::Arc<faults::Knobs>) {
+    let knobs = std::sync::Arc::new(faults::Knobs::default());
+    (std::sync::Arc::new(faults::Faulty { inner: h.chain.clone(), knobs: knobs.clone() }), knobs)
+}
+
+/// A claim that lands but whose answer is lost, on a node whose status reads lag, is not given up
+/// (formerly: journaled "failed", the job orphaned and the provider slashed at its deadline). The
+/// journaled signature is resolved on the next tick and the job is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_whose_answer_is_lost_after_landing_is_served_not_orphaned() {
+    use cinder_worker::Provider;
+    use std::sync::atomic::Ordering::SeqCst;
+    let h = harness::harness().await;
+    let market = h.d.market.market;
+    let (chain, knobs) = faulty(&h);
+    let hash = h.store.put(b"a prompt whose claim answer is lost").unwrap();
+    let job = h.post(0, hash, cinder_worker::ContentStore::uri(&hash), 4).await;
+    let before = h.balance(h.provider.token).await;
+    let mut node = h.node_over(chain, &h.provider, market, "p.sqlite").await;
+    node.confirm_timeout = std::time::Duration::from_millis(200);
+    node.status_poll = std::time::Duration::from_millis(20);
+    let mut p = Provider::new(node);
+    knobs.drop_answers.store(1, SeqCst);
+    knobs.stale_statuses.store(1_000, SeqCst);
+    assert_eq!(p.tick().await.unwrap(), 0, "the claim is undecided");
+    let e = p.node.journal.get(&job.to_string()).unwrap().unwrap();
+    assert_eq!(e.state, "claiming", "not given up");
+    assert!(p.node.journal.pending("claim_job:0").unwrap().is_some(), "its signature is journaled");
+    // Still lagging: nothing is concluded and no second claim is sent.
+    p.tick().await.unwrap();
+    let j: cinder_jobs::Job = cinder_sdk::fetch(&h.chain, &job).await.unwrap().unwrap();
+    assert_eq!(j.status, cinder_jobs::JobStatus::Submitted, "the chain shows our claim, so the job is served");
+    // The node catches up: both journaled signatures resolve as landed.
+    knobs.stale_statuses.store(0, SeqCst);
+    p.tick().await.unwrap();
+    assert!(p.node.journal.all_pending().unwrap().is_empty(), "resolved as landed");
+    assert_eq!(p.node.journal.get(&job.to_string()).unwrap().unwrap().state, "submitted");
+    h.warp(301).await;
+    for _ in 0..3 {
+        p.tick().await.unwrap();
+    }
+    let claims: Vec<cinder_jobs::JobClaimed> = h.events(&job).await;
+    let finals: Vec<cinder_jobs::JobFinalized> = h.events(&job).await;
+    assert_eq!((claims.len(), finals.len()), (1, 1), "claimed once, finalized once");
+    let fee = demo::TOKEN * 250 / 10_000;
+    assert_eq!(h.balance(h.provider.token).await, before + demo::TOKEN - fee, "paid, not slashed");
+    let stake: cinder_staking::ProviderStake =
+        cinder_sdk::fetch(&h.chain, &h.d.pool.stake(&h.provider.key())).await.unwrap().unwrap();
+    assert_eq!(stake.active, 10 * demo::TOKEN);
+}
+
+/// A claim lost before it reached the node is not retried while it could still land; once the
+/// cluster is past its last valid block height it is known never to land and a fresh claim goes out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_claim_is_retried_only_after_its_blockhash_expired() {
+    use cinder_worker::Provider;
+    use std::sync::atomic::Ordering::SeqCst;
+    let h = harness::harness().await;
+    let market = h.d.market.market;
+    let (chain, knobs) = faulty(&h);
+    let hash = h.store.put(b"a prompt whose claim is lost").unwrap();
+    let job = h.post(0, hash, cinder_worker::ContentStore::uri(&hash), 4).await;
+    let mut node = h.node_over(chain, &h.provider, market, "p.sqlite").await;
+    node.confirm_timeout = std::time::Duration::from_millis(200);
+    node.status_poll = std::time::Duration::from_millis(20);
+    let mut p = Provider::new(node);
+    knobs.swallow.store(2, SeqCst); // the send and its one resend
+    assert_eq!(p.tick().await.unwrap(), 0);
+    let first = p.node.journal.pending("claim_job:0").unwrap().expect("journaled");
+    assert_eq!(p.tick().await.unwrap(), 0, "may still land: nothing new sent");
+    assert_eq!(p.node.journal.pending("claim_job:0").unwrap().as_ref(), Some(&first));
+    let j: cinder_jobs::Job = cinder_sdk::fetch(&h.chain, &job).await.unwrap().unwrap();
+    assert_eq!(j.status, cinder_jobs::JobStatus::Open);
+    h.chain.advance_slots(cinder_sdk::chain::local::BLOCKHASH_VALIDITY + 2).await.unwrap();
+    p.tick().await.unwrap();
+    let j: cinder_jobs::Job = cinder_sdk::fetch(&h.chain, &job).await.unwrap().unwrap();
+    assert_eq!((j.status, j.provider), (cinder_jobs::JobStatus::Claimed, h.provider.key()), "claimed afresh");
+    let claims: Vec<cinder_jobs::JobClaimed> = h.events(&job).await;
+    assert_eq!(claims.len(), 1);
+}
+
+/// A verifier's scan covers every job up to the market's counter (formerly a 64-job window), and
+/// its cursor survives a restart (formerly every restart rescanned from job 0). The provider finds
+/// a job designated to it far behind the queue head (formerly only the first 16 slots).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_designated_job_far_down_the_queue_is_served_and_verified_and_the_cursor_persists() {
+    use cinder_worker::{Provider, Verifier};
+    let h = harness::harness().await;
+    let market = h.d.market.market;
+    let terms = cinder_sdk::market_terms(&h.chain, &market).await.unwrap().unwrap();
+    // 70 open jobs nobody can serve (their input is nowhere), then one designated to the provider.
+    for id in 0..70u64 {
+        let args = cinder_sdk::jobs::PostJobArgs {
+            payment: demo::TOKEN,
+            input_hash: [9; 32],
+            input_uri: cinder_worker::ContentStore::uri(&[9; 32]),
+            params: cinder_jobs::InferenceParams { max_tokens: 4, top_p_bits: 1f32.to_bits(), ..Default::default() },
+            designated: None,
+            expected_terms: terms,
+        };
+        let ix = cinder_sdk::jobs::post_job(h.client.key(), h.client.token, &h.d.market, id, args);
+        h.chain.send(&[ix], &h.client.keypair, &[]).await.unwrap();
+    }
+    let hash = h.store.put(b"for you only").unwrap();
+    let args = cinder_sdk::jobs::PostJobArgs {
+        payment: demo::TOKEN,
+        input_hash: hash,
+        input_uri: cinder_worker::ContentStore::uri(&hash),
+        params: cinder_jobs::InferenceParams { max_tokens: 4, top_p_bits: 1f32.to_bits(), ..Default::default() },
+        designated: Some(h.provider.key()),
+        expected_terms: terms,
+    };
+    let ix = cinder_sdk::jobs::post_job(h.client.key(), h.client.token, &h.d.market, 70, args);
+    h.chain.send(&[ix], &h.client.keypair, &[]).await.unwrap();
+    let designated = h.d.market.job(70);
+    let faucet = h.chain.faucet();
+    let v = h.d.participant(&h.chain, &faucet, 10_000_000_000, 20 * demo::TOKEN).await.unwrap();
+    h.d.stake(&h.chain, &v, 10 * demo::TOKEN).await.unwrap();
+    h.d.register_verifier(&h.chain, &v).await.unwrap();
+
+    let mut p = Provider::new(h.node(market, "p.sqlite").await);
+    for _ in 0..3 {
+        p.tick().await.unwrap();
+    }
+    let j: cinder_jobs::Job = cinder_sdk::fetch(&h.chain, &designated).await.unwrap().unwrap();
+    assert_eq!((j.status, j.provider), (cinder_jobs::JobStatus::Submitted, h.provider.key()));
+    let mut ver = Verifier::new(h.node_of(&v, market, "v.sqlite").await);
+    ver.tick().await.unwrap();
+    let e = ver.node.journal.get(&designated.to_string()).unwrap().expect("job 70 was looked at");
+    assert_eq!((e.state.as_str(), e.vote), ("verified", Some(cinder_sdk::verification::VOTE_RESULT_CORRECT)));
+    assert_eq!(ver.scan_from(), 0, "job 0 is still open");
+
+    // Every job ends (the client cancels the open ones, the designated one finalizes); the
+    // cursor moves past them all and a restarted verifier starts there.
+    for id in 0..70u64 {
+        let ix = cinder_sdk::jobs::cancel_job(h.client.key(), h.client.token, &h.d.market, id);
+        h.chain.send(&[ix], &h.client.keypair, &[]).await.unwrap();
+    }
+    h.warp(301).await;
+    for _ in 0..3 {
+        p.tick().await.unwrap();
+        ver.tick().await.unwrap();
+    }
+    for id in 0..71u64 {
+        assert!(h.chain.get_account(&h.d.market.job(id)).await.unwrap().is_none(), "job {id} closed");
+    }
+    ver.tick().await.unwrap();
+    assert_eq!(ver.scan_from(), 71);
+    drop(ver);
+    let ver = Verifier::new(h.node_of(&v, market, "v.sqlite").await);
+    assert_eq!(ver.scan_from(), 71, "the cursor was persisted");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provider_killed_mid_job_and_restarted_finishes_it_exactly_once() {
     use cinder_worker::{CrashPoint, Provider, WorkerError};
@@ -171,6 +439,37 @@ async fn provider_killed_mid_job_and_restarted_finishes_it_exactly_once() {
     assert!(h.chain.get_account(&job).await.unwrap().is_none());
 }
 
+/// An input server that is down when the job is first seen is retried, not a refusal (formerly a
+/// terminal refusal: the job expired although its input came back); once it is up the job is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_input_server_that_comes_back_gets_its_job_served() {
+    use cinder_worker::Provider;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let h = harness::harness().await;
+    let doc = b"served once the server is back";
+    let hash = cinder_worker::store::sha256(doc);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let job = h.post(0, hash, format!("http://127.0.0.1:{port}/v1/objects/x"), 4).await;
+    let mut p = Provider::new(h.node(h.d.market.market, "p.sqlite").await);
+    assert_eq!(p.tick().await.unwrap(), 0);
+    let e = p.node.journal.get(&job.to_string()).unwrap().unwrap();
+    assert_eq!(e.state, cinder_worker::provider::WAITING_INPUT, "{:?}", e.note);
+    // The server comes up.
+    let l = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = l.accept().await {
+            let mut buf = [0u8; 2048];
+            let _ = sock.read(&mut buf).await;
+            let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", doc.len());
+            let _ = sock.write_all(head.as_bytes()).await;
+            let _ = sock.write_all(doc).await;
+        }
+    });
+    assert_eq!(p.tick().await.unwrap(), 1, "claimed");
+    let j: cinder_jobs::Job = cinder_sdk::fetch(&h.chain, &job).await.unwrap().unwrap();
+    assert_eq!((j.status, j.provider), (cinder_jobs::JobStatus::Claimed, h.provider.key()));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_inputs_are_refused_with_a_reason_and_the_client_is_refunded() {
     use cinder_worker::Provider;
@@ -207,7 +506,10 @@ async fn bad_inputs_are_refused_with_a_reason_and_the_client_is_refunded() {
         assert_eq!((exp.len(), exp[0].refunded, exp[0].slashed), (1, demo::TOKEN, 0));
     }
     assert_eq!(h.balance(h.client.token).await, client_before, "client refunded in full");
-    assert_eq!(p.node.metrics.jobs_refused.load(std::sync::atomic::Ordering::Relaxed), 3);
+    // A closed port is transient (the server may come back): retried every tick until the job's
+    // open timeout, then expired like the two refusals, which are definitive.
+    assert!(reasons[1].contains("temporarily unreachable"), "{}", reasons[1]);
+    assert_eq!(p.node.metrics.jobs_refused.load(std::sync::atomic::Ordering::Relaxed), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

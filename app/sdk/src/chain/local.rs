@@ -14,7 +14,7 @@ use solana_program_test::{processor, BanksClient, ProgramTest, ProgramTestContex
 use solana_signer::Signer;
 use solana_transaction::Transaction;
 
-use super::{BoxFuture, Chain, ChainAccount, ChainError, ChainResult, TxReceipt};
+use super::{BoxFuture, Chain, ChainAccount, ChainError, ChainResult, PreparedTx, TxReceipt, TxStatus};
 use crate::Instruction;
 
 /// Anchor's generated `entry<'info>` ties its three lifetimes together, so it does not coerce to
@@ -75,7 +75,12 @@ pub struct LocalChain {
     logs: Arc<Mutex<HashMap<String, Vec<String>>>>,
     /// Signatures by account key, oldest first (for event history).
     by_address: Arc<Mutex<HashMap<Pubkey, Vec<String>>>>,
+    /// The outcome of every signature submitted through this chain.
+    statuses: Arc<Mutex<HashMap<String, TxStatus>>>,
 }
+
+/// Blocks (slots, here) a prepared transaction stays valid, as for a cluster's blockhash.
+pub const BLOCKHASH_VALIDITY: u64 = 150;
 
 impl LocalChain {
     /// Starts a bank with the four programs loaded.
@@ -90,6 +95,7 @@ impl LocalChain {
             ctx: Arc::new(tokio::sync::Mutex::new(ctx)),
             logs: Arc::default(),
             by_address: Arc::default(),
+            statuses: Arc::default(),
         }
     }
 
@@ -152,9 +158,22 @@ impl LocalChain {
         let keys = tx.message.account_keys.clone();
         let r = self.banks.process_transaction_with_metadata(tx).await.map_err(rpc)?;
         let logs = r.metadata.map(|m| m.log_messages).unwrap_or_default();
+        let slot = self.banks.get_root_slot().await.map_err(rpc)?;
         if let Err(e) = r.result {
             let message = format!("{e:?}");
+            // A duplicate of a processed transaction leaves the first outcome in place.
+            if !message.contains("AlreadyProcessed") {
+                if let Ok(mut m) = self.statuses.lock() {
+                    m.insert(
+                        signature.clone(),
+                        TxStatus::Failed { slot, message: message.clone(), code: custom_code(&message) },
+                    );
+                }
+            }
             return Err(ChainError::Transaction { code: custom_code(&message), message, logs });
+        }
+        if let Ok(mut m) = self.statuses.lock() {
+            m.insert(signature.clone(), TxStatus::Confirmed { slot });
         }
         if let Ok(mut m) = self.logs.lock() {
             m.insert(signature.clone(), logs.clone());
@@ -164,7 +183,6 @@ impl LocalChain {
                 m.entry(k).or_default().push(signature.clone());
             }
         }
-        let slot = self.banks.get_root_slot().await.map_err(rpc)?;
         Ok(TxReceipt { signature, slot, logs })
     }
 }
@@ -224,6 +242,52 @@ impl Chain for LocalChain {
             }
             Err(ChainError::Rpc("transaction kept colliding with an identical one".into()))
         })
+    }
+
+    fn prepare<'a>(
+        &'a self,
+        instructions: &'a [Instruction],
+        payer: &'a Keypair,
+        signers: &'a [&'a Keypair],
+    ) -> BoxFuture<'a, ChainResult<PreparedTx>> {
+        Box::pin(async move {
+            let mut all: Vec<&Keypair> = vec![payer];
+            all.extend(signers.iter().copied().filter(|k| k.pubkey() != payer.pubkey()));
+            let blockhash = self.banks.get_latest_blockhash().await.map_err(rpc)?;
+            let height = self.banks.get_root_slot().await.map_err(rpc)?;
+            let tx = Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), &all, blockhash);
+            let wire = bincode::serialize(&tx).map_err(|e| ChainError::Decode(format!("serialising: {e}")))?;
+            Ok(PreparedTx {
+                signature: tx.signatures[0].to_string(),
+                last_valid_block_height: height + BLOCKHASH_VALIDITY,
+                wire,
+            })
+        })
+    }
+
+    fn submit<'a>(&'a self, tx: &'a PreparedTx) -> BoxFuture<'a, ChainResult<()>> {
+        Box::pin(async move {
+            let t: Transaction =
+                bincode::deserialize(&tx.wire).map_err(|e| ChainError::Decode(format!("transaction bytes: {e}")))?;
+            if self.statuses.lock().map(|m| m.contains_key(&tx.signature)).unwrap_or(false) {
+                return Ok(()); // already processed: a resend is a no-op, as on a cluster
+            }
+            if self.banks.get_root_slot().await.map_err(rpc)? > tx.last_valid_block_height {
+                return Err(ChainError::Rpc("blockhash not found".into()));
+            }
+            self.send_once(t).await.map(|_| ())
+        })
+    }
+
+    fn statuses<'a>(&'a self, signatures: &'a [String]) -> BoxFuture<'a, ChainResult<Vec<TxStatus>>> {
+        Box::pin(async move {
+            let m = self.statuses.lock().map_err(|_| ChainError::Rpc("status map poisoned".into()))?;
+            Ok(signatures.iter().map(|s| m.get(s).cloned().unwrap_or(TxStatus::Unknown)).collect())
+        })
+    }
+
+    fn block_height(&self) -> BoxFuture<'_, ChainResult<u64>> {
+        Box::pin(async move { self.banks.get_root_slot().await.map_err(rpc) })
     }
 
     fn unix_timestamp(&self) -> BoxFuture<'_, ChainResult<i64>> {

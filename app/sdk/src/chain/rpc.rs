@@ -5,21 +5,63 @@
 //! * Time: [`Chain::unix_timestamp`] reads the Clock sysvar account and decodes its
 //!   `unix_timestamp` field (bytes 32..40). This is one round trip at the configured commitment
 //!   and, unlike `getBlockTime(getSlot())`, never answers `null` for a skipped or pruned slot.
-//! * Sending: fresh blockhash → simulation with a 1.4M compute-unit placeholder → compute-unit
-//!   limit = simulated units × (100 + `cu_margin_pct`) / 100 (capped at 1.4M) plus a
-//!   `SetComputeUnitPrice` → sign → `sendTransaction` (base64, `skipPreflight`, since it was just
-//!   simulated) → poll `getSignatureStatuses` until the commitment is reached. When
-//!   `getBlockHeight` passes the blockhash's `lastValidBlockHeight` the transaction can no longer
-//!   land, so it is re-signed with a fresh blockhash and sent again, up to `max_send_attempts`.
-//! * Transport errors, HTTP 429 and 5xx are retried with exponential backoff
-//!   (`max_rpc_attempts`); JSON-RPC error objects are returned at once as [`ChainError::Rpc`].
+//! * Sending: fresh blockhash → priority fee (below) → simulation with a 1.4M compute-unit
+//!   placeholder and that fee → compute-unit limit = simulated units × (100 + `cu_margin_pct`) / 100
+//!   (capped at 1.4M) plus a `SetComputeUnitPrice` → sign → `sendTransaction` (base64,
+//!   `skipPreflight`, since it was just simulated) → poll `getSignatureStatuses` until the
+//!   commitment is reached. When `getBlockHeight` passes the blockhash's `lastValidBlockHeight`
+//!   the transaction can no longer land, so it is re-signed with a fresh blockhash (and a fresh
+//!   priority fee) and sent again, up to `max_send_attempts`. [`Chain::prepare`] does the same
+//!   blockhash → fee → simulation → sign steps without sending.
+//! * Priority fee (micro-lamports per compute unit), chosen before every signing. With
+//!   `priority_fee_percentile = None` it is `priority_micro_lamports`. With `Some(p)` it is the
+//!   p-th percentile (nearest rank) of the non-zero `prioritizationFee` values that
+//!   `getRecentPrioritizationFees` reports for the transaction's writable accounts (at most 128,
+//!   without the fee payer: its recent fees are our own, and would only echo them back), clamped
+//!   to [`priority_micro_lamports`, `priority_fee_cap_micro_lamports`] (a cap below the floor
+//!   means the floor). No non-zero values, or any error from that call (after the retries below),
+//!   gives the floor; the error is logged at debug.
+//! * Retries. Each JSON-RPC call makes at most `max_rpc_attempts` requests. Retried:
+//!   transport errors (connect, timeout, a body cut short), HTTP 429 and 5xx, and these JSON-RPC
+//!   error objects, which real nodes answer while they catch up or behind a load balancer whose
+//!   backends differ ("reads" are the `get*` methods and `simulateTransaction`):
+//!
+//!   | code   | the node says                                              | retried for                 |
+//!   |--------|------------------------------------------------------------|-----------------------------|
+//!   | -32005 | node is unhealthy / behind by N slots                      | every method                |
+//!   | -32016 | minimum context slot not reached yet                       | every method                |
+//!   | -32603 | internal error                                             | reads and `sendTransaction` |
+//!   | -32004 | block not available for slot (not yet)                     | reads                       |
+//!   | -32014 | block status not yet available for slot                    | reads                       |
+//!   | -32007 | slot skipped, or missing after a jump to a recent snapshot | reads                       |
+//!   | -32009 | slot skipped, or missing in long-term storage              | reads                       |
+//!   | -32019 | long-term storage unreachable, try again                   | reads                       |
+//!
+//!   Every other error object is returned at once as [`ChainError::Rpc`] with its message and
+//!   code: among them -32600 invalid request, -32601 method not found, -32602 invalid params,
+//!   -32700 parse error, -32001 block cleaned up, -32003 signature verification failure, -32006
+//!   precompile verification failure, -32011 no transaction history on this node, -32015
+//!   unsupported transaction version. The one exception is -32002 (`sendTransaction` preflight
+//!   simulation failed): it becomes [`ChainError::Transaction`] with the custom program error code
+//!   from `data.err` and the logs from `data.logs` when the data carries them, except when
+//!   `data.err` is `"AlreadyProcessed"` (the same signature already landed) or
+//!   `"BlockhashNotFound"` (this node does not know the blockhash yet): those say nothing about the
+//!   transaction failing and stay [`ChainError::Rpc`], so a caller resolves the signature instead.
+//!   Resending `sendTransaction` is safe: the request carries the same signed bytes, and one
+//!   signature lands at most once. Other methods (for example `requestAirdrop` through
+//!   [`RpcChain::call`]) are retried on -32603 only if they are reads, since an internal error
+//!   may come after the work was done.
+//! * Backoff: exponential with equal jitter. Before retry n (n = 1, 2, ...) the client sleeps
+//!   d/2 + uniform(0, d/2), with d = min(`retry_backoff` × 2^(n-1), `retry_backoff_cap`). An HTTP
+//!   429 or 503 with `Retry-After: <seconds>` makes it sleep at least that long (capped at
+//!   `retry_after_cap`); the HTTP-date form and unparseable values are ignored (plain backoff).
 //! * Account changes: [`RpcChain::wait_for_account_change`] uses websocket `accountSubscribe`
 //!   when the crate is built with the `ws` feature and `ws_url` is set and reachable; otherwise
 //!   (or when the socket fails) it polls `getAccountInfo` every `poll_interval`.
 
 use std::{
     sync::atomic::{AtomicU64, Ordering},
-    time::Duration,
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use anchor_lang::prelude::Pubkey;
@@ -32,12 +74,15 @@ use solana_transaction::{Hash, Message, Transaction};
 use tokio::time::{sleep, Instant};
 use tracing::{debug, warn};
 
-use super::{BoxFuture, Chain, ChainAccount, ChainError, ChainResult, TxReceipt};
+use super::{BoxFuture, Chain, ChainAccount, ChainError, ChainResult, PreparedTx, TxReceipt, TxStatus};
 use crate::{AccountMeta, Instruction};
 
-/// The compute budget program.
 /// Most keys one `getMultipleAccounts` request may carry (the node's limit).
 pub const MAX_MULTIPLE_ACCOUNTS: usize = 100;
+/// Most accounts one `getRecentPrioritizationFees` request may carry (the node's limit, the
+/// number of accounts a transaction may lock).
+pub const MAX_PRIORITIZATION_FEE_ACCOUNTS: usize = 128;
+/// The compute budget program.
 pub const COMPUTE_BUDGET_PROGRAM_ID: Pubkey = Pubkey::from_str_const("ComputeBudget111111111111111111111111111111");
 /// The Clock sysvar.
 pub const CLOCK_SYSVAR_ID: Pubkey = Pubkey::from_str_const("SysvarC1ock11111111111111111111111111111111");
@@ -111,8 +156,18 @@ pub struct RpcConfig {
     pub commitment: Commitment,
     /// Margin added to the simulated compute units, in percent.
     pub cu_margin_pct: u32,
-    /// Priority fee (`SetComputeUnitPrice`), micro-lamports per compute unit.
+    /// Priority fee floor (`SetComputeUnitPrice`), micro-lamports per compute unit: the fee when
+    /// `priority_fee_percentile` is `None`, when the recent fees are all zero, or when they cannot
+    /// be read; never less otherwise.
     pub priority_micro_lamports: u64,
+    /// Priority fee cap, micro-lamports per compute unit: the most a recent-fee percentile may set
+    /// (a cap below the floor means the floor). The default, 100_000, is at most 0.00014 SOL on
+    /// top of the base fee even at the 1.4M compute-unit maximum.
+    pub priority_fee_cap_micro_lamports: u64,
+    /// `Some(p)`: before signing, set the priority fee to the p-th percentile (1..=100, nearest
+    /// rank) of the non-zero `getRecentPrioritizationFees` values for the transaction's writable
+    /// accounts, clamped to [floor, cap]. `None`: always the floor, no extra request.
+    pub priority_fee_percentile: Option<u8>,
     /// How many times a transaction is signed with a fresh blockhash and sent before
     /// [`ChainError::BlockhashExpired`].
     pub max_send_attempts: u32,
@@ -123,10 +178,16 @@ pub struct RpcConfig {
     /// Websocket endpoint (`ws://` or, with the `tls` feature, `wss://`) for `accountSubscribe`.
     /// Used only with the `ws` feature; without it, or when unreachable, polling is used.
     pub ws_url: Option<String>,
-    /// Attempts per JSON-RPC call on transport errors, HTTP 429 and 5xx (at least 1).
+    /// Requests per JSON-RPC call (at least 1) on transport errors, HTTP 429 and 5xx and the
+    /// transient JSON-RPC errors listed in the module doc.
     pub max_rpc_attempts: u32,
-    /// Backoff before the first retry of a call; doubles with each retry, capped at 8× this.
+    /// Backoff before the first retry of a call; doubles with each retry up to
+    /// `retry_backoff_cap`. The sleep is half of it plus a uniform jitter of up to the other half.
     pub retry_backoff: Duration,
+    /// The most the doubling backoff may grow to.
+    pub retry_backoff_cap: Duration,
+    /// The most a `Retry-After` header (HTTP 429 / 503) may make a retry wait.
+    pub retry_after_cap: Duration,
     /// Timeout of one HTTP request.
     pub request_timeout: Duration,
 }
@@ -137,12 +198,16 @@ impl Default for RpcConfig {
             commitment: Commitment::Confirmed,
             cu_margin_pct: 20,
             priority_micro_lamports: 0,
+            priority_fee_cap_micro_lamports: 100_000,
+            priority_fee_percentile: Some(75),
             max_send_attempts: 3,
             confirm_timeout: Duration::from_secs(90),
             poll_interval: Duration::from_millis(500),
             ws_url: None,
             max_rpc_attempts: 5,
             retry_backoff: Duration::from_millis(250),
+            retry_backoff_cap: Duration::from_secs(2),
+            retry_after_cap: Duration::from_secs(30),
             request_timeout: Duration::from_secs(30),
         }
     }
@@ -154,6 +219,12 @@ pub struct RpcChain {
     config: RpcConfig,
     http: reqwest::Client,
     next_id: AtomicU64,
+    /// Backoff jitter: a splitmix64 counter, seeded from the clock.
+    jitter_state: AtomicU64,
+    /// The highest slot at which this client saw one of its transactions land: account reads
+    /// carry it as `minContextSlot`, so a read after a write never sees the state before it (a
+    /// lagging node answers -32016, which is retried).
+    min_context_slot: AtomicU64,
 }
 
 #[derive(Deserialize)]
@@ -229,12 +300,139 @@ struct TxMeta {
     log_messages: Option<Vec<String>>,
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PrioritizationFee {
+    prioritization_fee: u64,
+}
+
 /// Why one HTTP round trip failed.
 enum CallError {
-    /// Worth retrying: transport error, HTTP 429 or 5xx.
-    Retryable(String),
-    /// Final: JSON-RPC error object, other HTTP status, bad JSON.
+    /// Worth retrying: transport error, HTTP 429 or 5xx, a transient JSON-RPC error object.
+    /// `retry_after`: the server's `Retry-After` (HTTP 429 / 503), uncapped.
+    Retryable { message: String, retry_after: Option<Duration> },
+    /// Final: any other JSON-RPC error object or HTTP status, bad JSON.
     Final(ChainError),
+}
+
+impl CallError {
+    fn retryable(message: String) -> CallError {
+        CallError::Retryable { message, retry_after: None }
+    }
+}
+
+// JSON-RPC error codes: JSON-RPC 2.0 and Agave's `rpc-client-api/src/custom_error.rs`.
+const INTERNAL_ERROR: i64 = -32603;
+const SEND_TRANSACTION_PREFLIGHT_FAILURE: i64 = -32002;
+const BLOCK_NOT_AVAILABLE: i64 = -32004;
+const NODE_UNHEALTHY: i64 = -32005;
+const SLOT_SKIPPED: i64 = -32007;
+const LONG_TERM_STORAGE_SLOT_SKIPPED: i64 = -32009;
+const BLOCK_STATUS_NOT_AVAILABLE_YET: i64 = -32014;
+const MIN_CONTEXT_SLOT_NOT_REACHED: i64 = -32016;
+const LONG_TERM_STORAGE_UNREACHABLE: i64 = -32019;
+
+/// Methods without side effects: every `get*` method and `simulateTransaction`.
+fn is_read(method: &str) -> bool {
+    method.starts_with("get") || method == "simulateTransaction"
+}
+
+/// Whether a JSON-RPC error `code` from `method` is worth retrying (the table in the module doc).
+fn is_transient(method: &str, code: i64) -> bool {
+    match code {
+        NODE_UNHEALTHY | MIN_CONTEXT_SLOT_NOT_REACHED => true,
+        // The same signed bytes land at most once, so resending after an internal error is safe.
+        INTERNAL_ERROR => is_read(method) || method == "sendTransaction",
+        BLOCK_NOT_AVAILABLE
+        | BLOCK_STATUS_NOT_AVAILABLE_YET
+        | SLOT_SKIPPED
+        | LONG_TERM_STORAGE_SLOT_SKIPPED
+        | LONG_TERM_STORAGE_UNREACHABLE => is_read(method),
+        _ => false,
+    }
+}
+
+/// What a JSON-RPC error object from `method` means for the call.
+fn classify_rpc_error(method: &str, err: &Value) -> CallError {
+    let msg = err.get("message").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| err.to_string());
+    let Some(code) = err.get("code").and_then(Value::as_i64) else {
+        return CallError::Final(ChainError::Rpc(format!("{method}: {msg}")));
+    };
+    let message = format!("{method}: {msg} (code {code})");
+    if is_transient(method, code) {
+        return CallError::retryable(message);
+    }
+    if code == SEND_TRANSACTION_PREFLIGHT_FAILURE {
+        // `data` is the preflight simulation result: `err`, `logs`, `unitsConsumed`, ...
+        let data = err.get("data");
+        let tx_err = data.and_then(|d| d.get("err")).filter(|e| !e.is_null());
+        // Neither says the transaction fails: it already landed, or this node is behind.
+        let not_a_failure = matches!(tx_err.and_then(Value::as_str), Some("AlreadyProcessed" | "BlockhashNotFound"));
+        if !not_a_failure {
+            let logs = data
+                .and_then(|d| d.get("logs"))
+                .and_then(Value::as_array)
+                .map(|l| l.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .unwrap_or_default();
+            return CallError::Final(ChainError::Transaction {
+                message,
+                code: tx_err.and_then(custom_error_code),
+                logs,
+            });
+        }
+    }
+    CallError::Final(ChainError::Rpc(message))
+}
+
+/// `Retry-After` in its delay-seconds form (the HTTP-date form is not understood → `None`).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// The un-jittered backoff before retry `retry` (1-based): `base` × 2^(retry-1), at most `cap`.
+fn backoff(base: Duration, cap: Duration, retry: u32) -> Duration {
+    let factor = 1u32.checked_shl(retry.saturating_sub(1)).unwrap_or(u32::MAX);
+    base.saturating_mul(factor).min(cap)
+}
+
+/// Equal jitter: `d`/2 plus `random` mapped uniformly onto [0, `d` - `d`/2].
+fn equal_jitter(d: Duration, random: u64) -> Duration {
+    let half = d / 2;
+    let span = u64::try_from((d - half).as_nanos()).unwrap_or(u64::MAX);
+    half + Duration::from_nanos(random % span.saturating_add(1))
+}
+
+fn splitmix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The priority fee from the recent per-slot fees: the `percentile`-th (nearest rank) of the
+/// non-zero values, clamped to [`floor`, `cap`]; `floor` when there are none.
+fn priority_fee_from_recent(recent: &[u64], percentile: u8, floor: u64, cap: u64) -> u64 {
+    let mut fees: Vec<u64> = recent.iter().copied().filter(|f| *f > 0).collect();
+    if fees.is_empty() {
+        return floor;
+    }
+    fees.sort_unstable();
+    let p = usize::from(percentile.min(100));
+    let rank = (p * fees.len()).div_ceil(100).max(1);
+    fees[rank - 1].min(cap).max(floor)
+}
+
+/// The accounts whose recent fees price a transaction: the instructions' writable accounts,
+/// without the fee payer (its recent fees are our own), first occurrence kept, at most 128.
+fn fee_accounts(instructions: &[Instruction], payer: &Pubkey) -> Vec<Pubkey> {
+    let mut out: Vec<Pubkey> = Vec::new();
+    for meta in instructions.iter().flat_map(|ix| &ix.accounts) {
+        if meta.is_writable && meta.pubkey != *payer && !out.contains(&meta.pubkey) {
+            out.push(meta.pubkey);
+        }
+    }
+    out.truncate(MAX_PRIORITIZATION_FEE_ACCOUNTS);
+    out
 }
 
 impl RpcChain {
@@ -243,7 +441,17 @@ impl RpcChain {
             .timeout(config.request_timeout)
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
-        RpcChain { url: url.into(), config, http, next_id: AtomicU64::new(1) }
+        static CHAINS: AtomicU64 = AtomicU64::new(0);
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+        let seed = nanos ^ splitmix64(CHAINS.fetch_add(1, Ordering::Relaxed) ^ u64::from(std::process::id()));
+        RpcChain {
+            url: url.into(),
+            config,
+            http,
+            next_id: AtomicU64::new(1),
+            jitter_state: AtomicU64::new(seed),
+            min_context_slot: AtomicU64::new(0),
+        }
     }
 
     pub fn url(&self) -> &str {
@@ -254,7 +462,8 @@ impl RpcChain {
         &self.config
     }
 
-    /// One JSON-RPC call with bounded retries on transport errors, HTTP 429 and 5xx.
+    /// One JSON-RPC call with bounded retries on transport errors, HTTP 429 and 5xx and the
+    /// transient JSON-RPC errors (see the module doc).
     pub async fn call<T: DeserializeOwned>(&self, method: &str, params: Value) -> ChainResult<T> {
         let value = self.call_value(method, params).await?;
         serde_json::from_value(value).map_err(|e| ChainError::Decode(format!("{method} result: {e}")))
@@ -262,7 +471,6 @@ impl RpcChain {
 
     async fn call_value(&self, method: &str, params: Value) -> ChainResult<Value> {
         let attempts = self.config.max_rpc_attempts.max(1);
-        let mut backoff = self.config.retry_backoff;
         let mut last = String::new();
         for attempt in 1..=attempts {
             debug!(method, attempt, "rpc call");
@@ -272,17 +480,31 @@ impl RpcChain {
                     debug!(method, attempt, error = %e, "rpc call failed");
                     return Err(e);
                 }
-                Err(CallError::Retryable(msg)) => {
-                    debug!(method, attempt, error = %msg, "rpc call failed, retryable");
-                    last = msg;
+                Err(CallError::Retryable { message, retry_after }) => {
                     if attempt < attempts {
-                        sleep(backoff).await;
-                        backoff = (backoff * 2).min(self.config.retry_backoff * 8);
+                        let delay = self.retry_delay(attempt, retry_after);
+                        debug!(method, attempt, error = %message, ?retry_after, ?delay, "rpc call failed, retrying");
+                        sleep(delay).await;
+                    } else {
+                        debug!(method, attempt, error = %message, "rpc call failed, no attempts left");
                     }
+                    last = message;
                 }
             }
         }
         Err(ChainError::Rpc(format!("{method} failed after {attempts} attempts: {last}")))
+    }
+
+    /// The sleep before retry `retry` (1-based): the jittered backoff, or the server's
+    /// `Retry-After` (capped at `retry_after_cap`) when that is longer.
+    fn retry_delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+        let d = backoff(self.config.retry_backoff, self.config.retry_backoff_cap, retry);
+        let random = splitmix64(self.jitter_state.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed));
+        let jittered = equal_jitter(d, random);
+        match retry_after {
+            Some(after) => after.min(self.config.retry_after_cap).max(jittered),
+            None => jittered,
+        }
     }
 
     async fn call_once(&self, method: &str, params: &Value) -> Result<Value, CallError> {
@@ -294,24 +516,23 @@ impl RpcChain {
             .json(&body)
             .send()
             .await
-            .map_err(|e| CallError::Retryable(format!("transport: {}", error_chain(e))))?;
+            .map_err(|e| CallError::retryable(format!("transport: {}", error_chain(e))))?;
         let status = resp.status();
         if status.as_u16() == 429 || status.is_server_error() {
-            return Err(CallError::Retryable(format!("HTTP {status}")));
+            let retry_after = match status.as_u16() {
+                429 | 503 => retry_after(resp.headers()),
+                _ => None,
+            };
+            return Err(CallError::Retryable { message: format!("HTTP {status}"), retry_after });
         }
-        let text = resp.text().await.map_err(|e| CallError::Retryable(format!("reading body: {}", error_chain(e))))?;
+        let text = resp.text().await.map_err(|e| CallError::retryable(format!("reading body: {}", error_chain(e))))?;
         if !status.is_success() {
             return Err(CallError::Final(ChainError::Rpc(format!("{method}: HTTP {status}: {}", truncate(&text)))));
         }
         let mut v: Value = serde_json::from_str(&text)
             .map_err(|e| CallError::Final(ChainError::Decode(format!("{method}: invalid JSON: {e}"))))?;
         if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
-            let msg = err.get("message").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| err.to_string());
-            let code = err.get("code").and_then(Value::as_i64);
-            return Err(CallError::Final(ChainError::Rpc(match code {
-                Some(c) => format!("{method}: {msg} (code {c})"),
-                None => format!("{method}: {msg}"),
-            })));
+            return Err(classify_rpc_error(method, err));
         }
         match v.get_mut("result") {
             Some(r) => Ok(r.take()),
@@ -323,8 +544,28 @@ impl RpcChain {
         json!({ "commitment": self.config.commitment.as_str() })
     }
 
+    /// Records that one of our transactions landed at `slot` (see `min_context_slot`).
+    fn saw_slot(&self, slot: u64) {
+        self.min_context_slot.fetch_max(slot, Ordering::Relaxed);
+    }
+
+    /// The highest slot at which one of this client's transactions was seen landing.
+    pub fn min_context_slot(&self) -> u64 {
+        self.min_context_slot.load(Ordering::Relaxed)
+    }
+
+    /// Config of an account read: encoding, commitment and, once we wrote, `minContextSlot`.
+    fn read_cfg(&self) -> Value {
+        let mut cfg = json!({ "encoding": "base64", "commitment": self.config.commitment.as_str() });
+        let slot = self.min_context_slot();
+        if slot > 0 {
+            cfg["minContextSlot"] = json!(slot);
+        }
+        cfg
+    }
+
     pub async fn get_account_info(&self, key: &Pubkey) -> ChainResult<Option<ChainAccount>> {
-        let params = json!([key.to_string(), { "encoding": "base64", "commitment": self.config.commitment.as_str() }]);
+        let params = json!([key.to_string(), self.read_cfg()]);
         let r: WithContext<Option<UiAccount>> = self.call("getAccountInfo", params).await?;
         r.value.map(UiAccount::decode).transpose()
     }
@@ -342,7 +583,7 @@ impl RpcChain {
             return Ok(Vec::new());
         }
         let keys_b58: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
-        let params = json!([keys_b58, { "encoding": "base64", "commitment": self.config.commitment.as_str() }]);
+        let params = json!([keys_b58, self.read_cfg()]);
         let r: WithContext<Vec<Option<UiAccount>>> = self.call("getMultipleAccounts", params).await?;
         if r.value.len() != keys.len() {
             return Err(ChainError::Decode(format!(
@@ -491,15 +732,39 @@ impl RpcChain {
         all
     }
 
-    /// Simulates with the 1.4M placeholder limit and returns the limit to request.
+    /// The priority fee (micro-lamports per compute unit) for a transaction of `instructions`
+    /// paid by `payer`; see the module doc. Never fails: any error gives the floor.
+    pub async fn priority_fee(&self, instructions: &[Instruction], payer: &Pubkey) -> u64 {
+        let floor = self.config.priority_micro_lamports;
+        let Some(percentile) = self.config.priority_fee_percentile else {
+            return floor;
+        };
+        let accounts: Vec<String> = fee_accounts(instructions, payer).iter().map(Pubkey::to_string).collect();
+        match self.call::<Vec<PrioritizationFee>>("getRecentPrioritizationFees", json!([accounts])).await {
+            Ok(recent) => {
+                let recent: Vec<u64> = recent.into_iter().map(|f| f.prioritization_fee).collect();
+                let cap = self.config.priority_fee_cap_micro_lamports;
+                let fee = priority_fee_from_recent(&recent, percentile, floor, cap);
+                debug!(fee, percentile, floor, cap, slots = recent.len(), "priority fee from recent fees");
+                fee
+            }
+            Err(e) => {
+                debug!(error = %e, floor, "getRecentPrioritizationFees failed; priority fee at the floor");
+                floor
+            }
+        }
+    }
+
+    /// Simulates with the 1.4M placeholder limit and `price` and returns the limit to request.
     async fn simulate_compute_limit(
         &self,
         instructions: &[Instruction],
         payer: &Keypair,
         signers: &[&Keypair],
         blockhash: Hash,
+        price: u64,
     ) -> ChainResult<u32> {
-        let sim_ixs = Self::with_budget(MAX_COMPUTE_UNIT_LIMIT, self.config.priority_micro_lamports, instructions);
+        let sim_ixs = Self::with_budget(MAX_COMPUTE_UNIT_LIMIT, price, instructions);
         let tx = Self::sign_tx(&sim_ixs, payer, signers, blockhash)?;
         let params = json!([Self::encode_tx(&tx)?, {
             "encoding": "base64",
@@ -551,6 +816,7 @@ impl RpcChain {
                     });
                 }
                 if self.config.commitment.reached_by(status.confirmation_status.as_deref()) {
+                    self.saw_slot(status.slot);
                     return Ok(Some(status.slot));
                 }
                 // Landed but not yet at our commitment: it can no longer expire, keep waiting.
@@ -578,13 +844,16 @@ impl RpcChain {
         signers: &[&Keypair],
     ) -> ChainResult<TxReceipt> {
         let (mut blockhash, mut last_valid) = self.latest_blockhash().await?;
-        let limit = self.simulate_compute_limit(instructions, payer, signers, blockhash).await?;
-        let ixs = Self::with_budget(limit, self.config.priority_micro_lamports, instructions);
+        let mut price = self.priority_fee(instructions, &payer.pubkey()).await;
+        let limit = self.simulate_compute_limit(instructions, payer, signers, blockhash, price).await?;
         let attempts = self.config.max_send_attempts.max(1);
         for attempt in 1..=attempts {
             if attempt > 1 {
                 (blockhash, last_valid) = self.latest_blockhash().await?;
+                // It expired unlanded: the fee may have been too low for the traffic since.
+                price = self.priority_fee(instructions, &payer.pubkey()).await;
             }
+            let ixs = Self::with_budget(limit, price, instructions);
             let tx = Self::sign_tx(&ixs, payer, signers, blockhash)?;
             let signature = tx.signatures[0].to_string();
             debug!(attempt, %signature, last_valid, "sendTransaction");
@@ -599,6 +868,61 @@ impl RpcChain {
             }
         }
         Err(ChainError::BlockhashExpired { attempts })
+    }
+
+    /// Blockhash, priority fee, compute budget (from a simulation) and signatures, without sending.
+    async fn prepare_transaction(
+        &self,
+        instructions: &[Instruction],
+        payer: &Keypair,
+        signers: &[&Keypair],
+    ) -> ChainResult<PreparedTx> {
+        let (blockhash, last_valid_block_height) = self.latest_blockhash().await?;
+        let price = self.priority_fee(instructions, &payer.pubkey()).await;
+        let limit = self.simulate_compute_limit(instructions, payer, signers, blockhash, price).await?;
+        let ixs = Self::with_budget(limit, price, instructions);
+        let tx = Self::sign_tx(&ixs, payer, signers, blockhash)?;
+        let wire = bincode::serialize(&tx).map_err(|e| ChainError::Decode(format!("serialising transaction: {e}")))?;
+        Ok(PreparedTx { signature: tx.signatures[0].to_string(), last_valid_block_height, wire })
+    }
+
+    /// `sendTransaction` of prepared bytes (`skipPreflight`: it was simulated when prepared).
+    async fn submit_prepared(&self, tx: &PreparedTx) -> ChainResult<()> {
+        let params = json!([B64.encode(&tx.wire), { "encoding": "base64", "skipPreflight": true }]);
+        let _: String = self.call("sendTransaction", params).await?;
+        Ok(())
+    }
+
+    /// `getSignatureStatuses` (recent statuses, then the node's history for those it lacks).
+    async fn signature_statuses(&self, signatures: &[String]) -> ChainResult<Vec<TxStatus>> {
+        let mut out = Vec::with_capacity(signatures.len());
+        for chunk in signatures.chunks(256) {
+            let params = json!([chunk, { "searchTransactionHistory": true }]);
+            let r: WithContext<Vec<Option<SignatureStatus>>> = self.call("getSignatureStatuses", params).await?;
+            if r.value.len() != chunk.len() {
+                return Err(ChainError::Decode(format!(
+                    "getSignatureStatuses answered {} statuses for {} signatures",
+                    r.value.len(),
+                    chunk.len()
+                )));
+            }
+            for s in r.value {
+                out.push(match s {
+                    None => TxStatus::Unknown,
+                    Some(s) => match s.err.filter(|e| !e.is_null()) {
+                        Some(err) => {
+                            TxStatus::Failed { slot: s.slot, code: custom_error_code(&err), message: err.to_string() }
+                        }
+                        None if self.config.commitment.reached_by(s.confirmation_status.as_deref()) => {
+                            self.saw_slot(s.slot);
+                            TxStatus::Confirmed { slot: s.slot }
+                        }
+                        None => TxStatus::Processing { slot: s.slot },
+                    },
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Logs of a confirmed transaction. The node may index it slightly after the status, so
@@ -739,6 +1063,27 @@ impl Chain for RpcChain {
         signers: &'a [&'a Keypair],
     ) -> BoxFuture<'a, ChainResult<TxReceipt>> {
         Box::pin(self.send_transaction(instructions, payer, signers))
+    }
+
+    fn prepare<'a>(
+        &'a self,
+        instructions: &'a [Instruction],
+        payer: &'a Keypair,
+        signers: &'a [&'a Keypair],
+    ) -> BoxFuture<'a, ChainResult<PreparedTx>> {
+        Box::pin(self.prepare_transaction(instructions, payer, signers))
+    }
+
+    fn submit<'a>(&'a self, tx: &'a PreparedTx) -> BoxFuture<'a, ChainResult<()>> {
+        Box::pin(self.submit_prepared(tx))
+    }
+
+    fn statuses<'a>(&'a self, signatures: &'a [String]) -> BoxFuture<'a, ChainResult<Vec<TxStatus>>> {
+        Box::pin(self.signature_statuses(signatures))
+    }
+
+    fn block_height(&self) -> BoxFuture<'_, ChainResult<u64>> {
+        Box::pin(RpcChain::block_height(self))
     }
 
     fn unix_timestamp(&self) -> BoxFuture<'_, ChainResult<i64>> {
