@@ -55,9 +55,14 @@ pub struct Cli {
     /// else ~/.config/solana/id.json.
     #[arg(long, short = 'k', global = true)]
     pub keypair: Option<PathBuf>,
-    /// Commitment for reads and confirmations.
-    #[arg(long, global = true, value_enum, default_value = "confirmed")]
-    pub commitment: CommitmentArg,
+    /// Commitment for reads and confirmations. Default: the Solana CLI config's commitment,
+    /// else confirmed.
+    #[arg(long, global = true, value_enum)]
+    pub commitment: Option<CommitmentArg>,
+    /// Websocket URL for subscriptions. Default: the Solana CLI config's websocket_url (unless
+    /// --url is given), else derived from the RPC URL (ws/wss, port + 1).
+    #[arg(long, global = true)]
+    pub ws_url: Option<String>,
     /// text (for people) or json (exactly one JSON value on stdout).
     #[arg(long, short = 'o', global = true, value_enum, default_value = "text")]
     pub output: OutputFormat,
@@ -354,6 +359,8 @@ impl Output {
 /// Settings resolved from flags and the Solana config.
 pub struct Ctx {
     pub url: String,
+    pub ws_url: String,
+    pub commitment: Commitment,
     pub keypair_path: PathBuf,
     pub store: Store,
     pub output: OutputFormat,
@@ -365,9 +372,17 @@ impl Ctx {
             Some(p) => config::load_solana_config(&p)?,
             None => config::SolanaConfig::default(),
         };
-        let r = config::resolve(cli.url.as_deref(), cli.keypair.as_deref(), &cfg);
+        let commitment = cli.commitment.map(|c| match c {
+            CommitmentArg::Processed => Commitment::Processed,
+            CommitmentArg::Confirmed => Commitment::Confirmed,
+            CommitmentArg::Finalized => Commitment::Finalized,
+        });
+        let r =
+            config::resolve_all(cli.url.as_deref(), cli.ws_url.as_deref(), cli.keypair.as_deref(), commitment, &cfg);
         Ok(Ctx {
             url: r.url,
+            ws_url: r.ws_url,
+            commitment: r.commitment,
             keypair_path: r.keypair_path,
             store: Store::new(cli.store.clone().unwrap_or_else(store::default_store_dir)),
             output: cli.output,
@@ -378,13 +393,13 @@ impl Ctx {
         read_keypair(&self.keypair_path)
     }
 
-    pub fn rpc_chain(&self, commitment: CommitmentArg) -> RpcChain {
-        let commitment = match commitment {
-            CommitmentArg::Processed => Commitment::Processed,
-            CommitmentArg::Confirmed => Commitment::Confirmed,
-            CommitmentArg::Finalized => Commitment::Finalized,
-        };
-        RpcChain::new(self.url.clone(), RpcConfig { commitment, ..RpcConfig::default() })
+    /// The RPC client these settings describe (websocket subscriptions fall back to polling
+    /// when the websocket is unreachable).
+    pub fn rpc_chain(&self) -> RpcChain {
+        RpcChain::new(
+            self.url.clone(),
+            RpcConfig { commitment: self.commitment, ws_url: Some(self.ws_url.clone()), ..RpcConfig::default() },
+        )
     }
 }
 
@@ -1027,7 +1042,7 @@ pub async fn main_with(cli: Cli) -> i32 {
     let format = cli.output;
     let result = async {
         let ctx = Ctx::from_cli(&cli)?;
-        let chain = ctx.rpc_chain(cli.commitment);
+        let chain = ctx.rpc_chain();
         execute(&cli, &ctx, &chain).await.map_err(|e| e.context(format!("cluster {}", ctx.url)))
     }
     .await;

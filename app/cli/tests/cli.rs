@@ -277,6 +277,53 @@ fn argument_parser() {
     .is_ok());
 }
 
+/// websocket_url and commitment from the Solana CLI config reach the RPC client; flags win; an
+/// empty websocket_url is derived from the RPC URL as the Solana CLI does; a bad commitment is an
+/// error naming the file and the key.
+#[test]
+fn solana_config_websocket_and_commitment() {
+    use cinder_sdk::chain::rpc::Commitment;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg_path = dir.path().join("config.yml");
+    std::fs::write(
+        &cfg_path,
+        "json_rpc_url: http://127.0.0.1:7000\nwebsocket_url: ws://127.0.0.1:7777\ncommitment: finalized\nkeypair_path: ~/k.json\n",
+    )
+    .unwrap();
+    let ctx = Ctx::from_cli(&cli(&["--config", cfg_path.to_str().unwrap(), "audit"])).unwrap();
+    assert_eq!((ctx.url.as_str(), ctx.ws_url.as_str()), ("http://127.0.0.1:7000", "ws://127.0.0.1:7777"));
+    assert_eq!(ctx.commitment, Commitment::Finalized);
+    let chain = ctx.rpc_chain();
+    assert_eq!(chain.config().commitment, Commitment::Finalized);
+    assert_eq!(chain.config().ws_url.as_deref(), Some("ws://127.0.0.1:7777"));
+    if let Some(home) = std::env::var_os("HOME") {
+        assert_eq!(ctx.keypair_path, std::path::PathBuf::from(home).join("k.json"), "~ is the home directory");
+    }
+    // Flags win; --url also decides the websocket (derived), so it never pairs with the file's.
+    let ctx = Ctx::from_cli(&cli(&[
+        "--config",
+        cfg_path.to_str().unwrap(),
+        "--url",
+        "https://rpc.example.com:8443/k",
+        "--commitment",
+        "processed",
+        "audit",
+    ]))
+    .unwrap();
+    assert_eq!(ctx.ws_url, "wss://rpc.example.com:8444/k");
+    assert_eq!(ctx.commitment, Commitment::Processed);
+    assert_eq!(config::websocket_url_for("http://localhost:8899"), "ws://localhost:8900");
+    assert_eq!(config::websocket_url_for("https://api.devnet.solana.com"), "wss://api.devnet.solana.com");
+    // Empty websocket_url (what `solana config set` writes): derived.
+    std::fs::write(&cfg_path, "json_rpc_url: http://127.0.0.1:7000\nwebsocket_url: ''\n").unwrap();
+    let ctx = Ctx::from_cli(&cli(&["--config", cfg_path.to_str().unwrap(), "audit"])).unwrap();
+    assert_eq!((ctx.ws_url.as_str(), ctx.commitment), ("ws://127.0.0.1:7001", Commitment::Confirmed));
+    std::fs::write(&cfg_path, "commitment: quick\n").unwrap();
+    let err = Ctx::from_cli(&cli(&["--config", cfg_path.to_str().unwrap(), "audit"])).err().unwrap();
+    let msg = format!("{err:#}");
+    assert!(msg.contains("commitment") && msg.contains("config.yml") && msg.contains("quick"), "{msg}");
+}
+
 #[test]
 fn solana_config_loader() {
     let dir = tempfile::tempdir().unwrap();
@@ -292,6 +339,7 @@ fn solana_config_loader() {
     .unwrap();
     let c = config::load_solana_config(&cfg_path).unwrap();
     assert_eq!(c.json_rpc_url.as_deref(), Some("https://api.devnet.solana.com"));
+    assert_eq!(c.commitment.as_deref(), Some("confirmed"));
     assert_eq!(c.keypair_path.as_deref(), Some(key_path.as_path()));
     // Flags win over the file; the file over the defaults.
     let r = config::resolve(Some("localhost"), None, &c);
