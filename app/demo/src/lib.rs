@@ -17,6 +17,13 @@
 //! One binary plays every part: `cinder-demo` started as `cinder-worker` or `cinder-localnet`
 //! (its `argv[0]`) runs exactly those programs' command lines, so `cargo run -p cinder-demo`
 //! builds everything the demo needs.
+//!
+//! The pieces are public so that tests can put them together differently: the chaos test
+//! (`tests/demo.rs`) puts a fault-injecting RPC proxy ([`proxy`]) between the workers and the
+//! validator and kills and restarts workers at random ([`chaos`]).
+pub mod chaos;
+pub mod proxy;
+
 use std::{
     io::{BufRead, BufReader, Write},
     os::unix::process::CommandExt,
@@ -26,7 +33,7 @@ use std::{
 };
 
 use anchor_lang::prelude::Pubkey;
-use cinder_jobs::{InferenceParams, JobExpired, JobFinalized, JobSlashed, Market, ResultRecorded};
+use cinder_jobs::{InferenceParams, JobClaimed, JobExpired, JobFinalized, JobSlashed, Market, ResultRecorded};
 use cinder_localnet::ClusterFile;
 use cinder_sdk::{
     chain::{rpc::RpcChain, Chain},
@@ -35,6 +42,9 @@ use cinder_sdk::{
     staking::PoolKeys,
 };
 use cinder_staking::{ProviderStake, StakePool};
+use cinder_verification::{
+    Dispute, DisputeOpened, DisputeOutcome, DisputeResolved, QuorumDrawn, VoteCommitted, VoteRevealed, VoteSettled,
+};
 use cinder_worker::ContentStore;
 use serde::Serialize;
 use solana_signer::Signer;
@@ -171,17 +181,31 @@ fn say(on: bool, line: impl AsRef<str>) {
 }
 
 /// A child process of the demo. Dropping it kills the process if it still runs, so an error
-/// anywhere leaves nothing behind; the children also get SIGTERM if the demo itself dies.
-struct Party {
+/// anywhere leaves nothing behind; the children also get SIGTERM if the thread that started them
+/// ends (`PR_SET_PDEATHSIG` follows the spawning thread, not the process: start children from a
+/// thread that outlives them).
+pub struct Party {
     name: String,
     child: Child,
     log: PathBuf,
 }
 
 impl Party {
-    fn spawn(name: &str, exe: &Path, arg0: &str, args: &[&std::ffi::OsStr], logs: &Path) -> Result<Party, DemoError> {
+    /// Starts `exe` as `arg0` with `args`; stderr is appended to `logs/<name>.log` (a restarted
+    /// process keeps one log), stdout is piped.
+    pub fn spawn(
+        name: &str,
+        exe: &Path,
+        arg0: &str,
+        args: &[&std::ffi::OsStr],
+        logs: &Path,
+    ) -> Result<Party, DemoError> {
         let log = logs.join(format!("{name}.log"));
-        let err = std::fs::File::create(&log).map_err(io(format!("create {}", log.display())))?;
+        let err = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .map_err(io(format!("open {}", log.display())))?;
         let mut cmd = Command::new(exe);
         cmd.arg0(arg0).args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(err);
         // Each child logs to its own file at `info` (`CINDER_DEMO_LOG` overrides the filter).
@@ -197,8 +221,34 @@ impl Party {
         Ok(Party { name: name.into(), child, log })
     }
 
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn log(&self) -> &Path {
+        &self.log
+    }
+
+    /// `Some(status code)` (`None` inside: died of a signal) once the process has exited.
+    pub fn exited(&mut self) -> Option<Option<i32>> {
+        match self.child.try_wait() {
+            Ok(Some(status)) => Some(status.code()),
+            _ => None,
+        }
+    }
+
+    /// SIGKILL (no chance to clean up: a crash), and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// SIGTERM, then up to `grace` for a clean exit, then SIGKILL.
-    fn stop(mut self, grace: Duration) -> ProcessExit {
+    pub fn stop(mut self, grace: Duration) -> ProcessExit {
         let pid = self.child.id();
         if let Ok(None) = self.child.try_wait() {
             // SAFETY: signalling our own child by pid.
@@ -237,9 +287,18 @@ fn tail(path: &Path) -> String {
     lines[lines.len().saturating_sub(8)..].join("\n")
 }
 
-/// Starts `cinder-localnet --bootstrap` and waits for its `ready` line. Its stdout is copied to
-/// its log afterwards.
-fn start_cluster(opts: &DemoOptions, dir: &Path, logs: &Path) -> Result<(Party, ClusterFile), DemoError> {
+/// Creates `work_dir/logs` and returns the canonical work directory and its `logs`.
+pub fn prepare_work_dir(work_dir: &Path) -> Result<(PathBuf, PathBuf), DemoError> {
+    let logs = work_dir.join("logs");
+    std::fs::create_dir_all(&logs).map_err(io(format!("create {}", logs.display())))?;
+    let dir = work_dir.canonicalize().map_err(io(format!("resolve {}", work_dir.display())))?;
+    let logs = dir.join("logs");
+    Ok((dir, logs))
+}
+
+/// Starts `cinder-localnet --bootstrap dir/cluster` and waits for its `ready` line (blocking; from
+/// async code call it in `block_in_place`). Its stdout is copied to `logs/localnet.stdout.log`.
+pub fn start_cluster(opts: &DemoOptions, dir: &Path, logs: &Path) -> Result<(Party, ClusterFile), DemoError> {
     let slot = opts.slot_ms.to_string();
     let verifiers = opts.verifiers.to_string();
     let cluster_dir = dir.join("cluster");
@@ -298,6 +357,144 @@ fn start_cluster(opts: &DemoOptions, dir: &Path, logs: &Path) -> Result<(Party, 
     Ok((party, ClusterFile::read(&path)?))
 }
 
+/// Makes the provider dishonest for job `job_id`: the testing-build switch of its settings (a
+/// release worker rejects the key).
+pub fn set_dishonest(cf: &ClusterFile, job_ids: &[u64]) -> Result<(), DemoError> {
+    let ids: Vec<String> = job_ids.iter().map(u64::to_string).collect();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&cf.provider_settings)
+        .map_err(io(format!("open {}", cf.provider_settings.display())))?;
+    writeln!(f, "dishonest_job_ids = [{}]", ids.join(", ")).map_err(io("write the provider settings"))
+}
+
+/// Points every worker's settings at `rpc_url` (e.g. a proxy) and removes `ws_url`: the workers
+/// poll over HTTP, so every byte they exchange with the cluster goes through `rpc_url`.
+pub fn point_workers_at(cf: &ClusterFile, rpc_url: &str) -> Result<(), DemoError> {
+    for path in std::iter::once(&cf.provider_settings).chain(&cf.verifier_settings) {
+        let text = std::fs::read_to_string(path).map_err(io(format!("read {}", path.display())))?;
+        let mut out = String::with_capacity(text.len());
+        for line in text.lines() {
+            let key = line.split('=').next().unwrap_or("").trim();
+            match key {
+                "ws_url" => continue,
+                "rpc_url" => out.push_str(&format!("rpc_url = {rpc_url:?}\n")),
+                _ => {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+        }
+        std::fs::write(path, out).map_err(io(format!("write {}", path.display())))?;
+    }
+    Ok(())
+}
+
+/// The line written into a worker's log before each restart.
+const RESTART_MARKER: &str = "--- cinder-demo: start";
+
+/// A `cinder-worker run -c <settings>` process that can be killed and started again with the same
+/// settings (the same keypair, journal and store).
+pub struct WorkerProcess {
+    pub name: String,
+    pub settings: PathBuf,
+    exe: PathBuf,
+    logs: PathBuf,
+    party: Option<Party>,
+    /// Times it was started (1 + restarts).
+    pub starts: u32,
+}
+
+impl WorkerProcess {
+    pub fn start(name: &str, exe: &Path, settings: &Path, logs: &Path) -> Result<WorkerProcess, DemoError> {
+        let mut w = WorkerProcess {
+            name: name.into(),
+            settings: settings.into(),
+            exe: exe.into(),
+            logs: logs.into(),
+            party: None,
+            starts: 0,
+        };
+        w.spawn()?;
+        Ok(w)
+    }
+
+    fn spawn(&mut self) -> Result<(), DemoError> {
+        let args: [&std::ffi::OsStr; 3] = ["run".as_ref(), "-c".as_ref(), self.settings.as_os_str()];
+        self.party = Some(Party::spawn(&self.name, &self.exe, "cinder-worker", &args, &self.logs)?);
+        self.starts += 1;
+        Ok(())
+    }
+
+    pub fn log(&self) -> PathBuf {
+        self.logs.join(format!("{}.log", self.name))
+    }
+
+    /// `Some(code)` when the current process has exited on its own.
+    pub fn exited(&mut self) -> Option<Option<i32>> {
+        self.party.as_mut().and_then(Party::exited)
+    }
+
+    /// SIGKILL, as a crash would: no shutdown path runs.
+    pub fn kill(&mut self) {
+        if let Some(p) = self.party.as_mut() {
+            p.kill();
+        }
+    }
+
+    /// Starts it again with the same settings (after [`WorkerProcess::kill`] or an exit).
+    pub fn restart(&mut self) -> Result<(), DemoError> {
+        if let Some(mut p) = self.party.take() {
+            p.kill();
+        }
+        // A marker in the log between two lives of the process.
+        if let Ok(mut f) = std::fs::OpenOptions::new().append(true).open(self.log()) {
+            let _ = writeln!(
+                f,
+                "{RESTART_MARKER} {} of {} (same settings, journal and store) ---",
+                self.starts + 1,
+                self.name
+            );
+        }
+        self.spawn()
+    }
+
+    /// Waits (up to `limit`) until the current life of the process has logged `connected`: its
+    /// signal handlers are installed from then on, and a SIGTERM before that ends it by the
+    /// signal's default action rather than a clean exit. `false` if it did not within `limit`.
+    pub fn wait_started(&self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            let text = std::fs::read_to_string(self.log()).unwrap_or_default();
+            let life = text.rfind(RESTART_MARKER).map(|i| &text[i..]).unwrap_or(&text);
+            if life.contains("\"connected\"") || life.contains(" connected") {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM, then up to `grace` for a clean exit.
+    pub fn stop(mut self, grace: Duration) -> ProcessExit {
+        match self.party.take() {
+            Some(p) => p.stop(grace),
+            None => ProcessExit { name: self.name.clone(), pid: 0, code: None, log: self.log() },
+        }
+    }
+}
+
+/// Starts the provider and one worker per verifier settings file.
+pub fn start_workers(exe: &Path, cf: &ClusterFile, logs: &Path) -> Result<Vec<WorkerProcess>, DemoError> {
+    let mut workers = vec![WorkerProcess::start("provider", exe, &cf.provider_settings, logs)?];
+    for (i, s) in cf.verifier_settings.iter().enumerate() {
+        workers.push(WorkerProcess::start(&format!("verifier{i}"), exe, s, logs)?);
+    }
+    Ok(workers)
+}
+
 /// The client's content store served read-only over HTTP/1.1: `GET /v1/objects/<sha256 hex>`.
 /// The workers fetch job inputs from it (and check the hash against the job).
 async fn serve_store(listener: tokio::net::TcpListener, store: ContentStore) {
@@ -346,26 +543,400 @@ async fn serve_store(listener: tokio::net::TcpListener, store: ContentStore) {
     }
 }
 
-/// What changes on-chain while the jobs progress: their accounts' bytes and their disputes'.
-async fn fingerprint(chain: &RpcChain, jobs: &[(u64, String, Pubkey)]) -> Result<(usize, Vec<Vec<u8>>), DemoError> {
-    let mut keys = vec![];
-    for (_, _, job) in jobs {
-        keys.push(*job);
-        keys.push(cinder_sdk::verification::dispute_pda(job));
+/// A job the client posted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PostedJob {
+    pub job_id: u64,
+    pub kind: String,
+    pub key: Pubkey,
+}
+
+/// When the client moves the cluster clock (surfpool time travel) while it waits for the jobs.
+#[derive(Clone, Copy, Debug)]
+pub struct ClockPolicy {
+    /// Move it once nothing has changed on-chain for this long.
+    pub quiet: Duration,
+    /// Seconds added per move.
+    pub step_secs: i64,
+    /// A job or dispute whose account changed less than this long ago (wall time) keeps the clock
+    /// at or before its next deadline (open timeout, result deadline, challenge window end, draw
+    /// deadline, commit or reveal end): every phase lasts at least this long in real time, so a
+    /// worker that was down gets to act before time travel makes it too late. Zero: no limit.
+    pub min_phase: Duration,
+}
+
+impl Default for ClockPolicy {
+    fn default() -> Self {
+        ClockPolicy { quiet: Duration::from_secs(5), step_secs: 61, min_phase: Duration::ZERO }
     }
-    let accounts = chain.get_multiple_accounts(&keys).await?;
-    let open = accounts.iter().filter(|a| a.is_some()).count();
-    Ok((open, accounts.into_iter().map(|a| a.map(|a| a.data).unwrap_or_default()).collect()))
+}
+
+/// The next second after which the job's current phase is over (`None`: no deadline of its own).
+fn job_deadline(job: &cinder_jobs::Job) -> Option<i64> {
+    use cinder_jobs::JobStatus;
+    match job.status {
+        JobStatus::Open => Some(job.posted_at.saturating_add(job.job_timeout_secs)),
+        JobStatus::Claimed => Some(job.deadline),
+        JobStatus::Submitted => Some(job.window_end),
+        JobStatus::Challenged => None,
+    }
+}
+
+fn dispute_deadline(d: &Dispute, now: i64) -> Option<i64> {
+    if d.outcome != DisputeOutcome::Pending {
+        return None;
+    }
+    if !d.drawn() {
+        Some(d.draw_deadline)
+    } else if now <= d.commit_end {
+        Some(d.commit_end)
+    } else {
+        Some(d.reveal_end)
+    }
+}
+
+/// The client (a dApp): its keypair, its content store served over HTTP for the workers, and an
+/// RPC connection straight to the validator.
+pub struct Client {
+    pub chain: RpcChain,
+    pub market_key: Pubkey,
+    pub market: Market,
+    pub keys: MarketKeys,
+    keypair: solana_keypair::Keypair,
+    token: Pubkey,
+    pub store: ContentStore,
+    /// `127.0.0.1:<port>` of the store's HTTP server.
+    pub addr: std::net::SocketAddr,
+    server: tokio::task::JoinHandle<()>,
+    terms: [u8; 32],
+    progress: bool,
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+fn parse_key(s: &str, what: &str) -> Result<Pubkey, DemoError> {
+    s.parse::<Pubkey>().map_err(|_| DemoError::Setup(format!("{what} `{s}` in cluster.json")))
+}
+
+impl Client {
+    /// Connects to the cluster `cf` describes and serves `dir/client-store` on 127.0.0.1.
+    pub async fn connect(cf: &ClusterFile, dir: &Path, progress: bool) -> Result<Client, DemoError> {
+        let chain = cinder_localnet::rpc_chain(&cf.rpc_url, &cf.ws_url);
+        let market_key = parse_key(&cf.market, "market")?;
+        let keypair = cinder_sdk::util::read_keypair(&cf.client.keypair_path)
+            .map_err(|e| DemoError::Setup(format!("client keypair: {e}")))?;
+        let token = parse_key(&cf.client.token_account, "client token account")?;
+        let market: Market = cinder_sdk::fetch(&chain, &market_key)
+            .await?
+            .ok_or_else(|| DemoError::Setup(format!("market {market_key} not found")))?;
+        let keys = MarketKeys::from_market(market_key, &market);
+        let store = ContentStore::open(dir.join("client-store")).map_err(io("open the client store"))?;
+        let listener =
+            tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(io("bind the client's HTTP server"))?;
+        let addr = listener.local_addr().map_err(io("client HTTP address"))?;
+        let server = tokio::spawn(serve_store(listener, store.clone()));
+        say(progress, format!("• the client serves its inputs at http://{addr}/v1/objects/"));
+        let terms = cinder_sdk::market_terms(&chain, &market_key)
+            .await?
+            .ok_or_else(|| DemoError::Setup("the market or the protocol config is missing".into()))?;
+        Ok(Client { chain, market_key, market, keys, keypair, token, store, addr, server, terms, progress })
+    }
+
+    /// Posts a job (paying 1 token) whose input `doc` the client serves; `seed` is the sampling
+    /// seed. Returns it with its id (read from the market's counter).
+    pub async fn post(&self, kind: &str, doc: &str, max_tokens: u32, seed: u64) -> Result<PostedJob, DemoError> {
+        let market: Market = cinder_sdk::fetch(&self.chain, &self.market_key)
+            .await?
+            .ok_or_else(|| DemoError::Setup(format!("market {} not found", self.market_key)))?;
+        let hash = self.store.put(doc.as_bytes()).map_err(io("write the client store"))?;
+        let job_id = market.next_job_id;
+        let args = jsdk::PostJobArgs {
+            payment: TOKEN,
+            input_hash: hash,
+            input_uri: format!("http://{}/v1/objects/{}", self.addr, cinder_worker::store::hex(&hash)),
+            params: InferenceParams {
+                max_tokens,
+                temperature_bits: 0,
+                top_k: 0,
+                top_p_bits: 1f32.to_bits(),
+                seed,
+                dtype: 0,
+            },
+            designated: None,
+            expected_terms: self.terms,
+        };
+        let ix = jsdk::post_job(self.keypair.pubkey(), self.token, &self.keys, job_id, args);
+        let r = self.chain.send(&[ix], &self.keypair, &[]).await?;
+        say(self.progress, format!("• client posted job {job_id} ({kind}) paying 1 token  [{}]", &r.signature[..16]));
+        Ok(PostedJob { job_id, kind: kind.into(), key: self.keys.job(job_id) })
+    }
+
+    /// The jobs' and their disputes' accounts (job, dispute, job, dispute, ...).
+    async fn snapshot(&self, jobs: &[PostedJob]) -> Result<Vec<Option<Vec<u8>>>, DemoError> {
+        let mut keys = vec![];
+        for j in jobs {
+            keys.push(j.key);
+            keys.push(cinder_sdk::verification::dispute_pda(&j.key));
+        }
+        let accounts = self.chain.get_multiple_accounts(&keys).await?;
+        Ok(accounts.into_iter().map(|a| a.map(|a| a.data)).collect())
+    }
+
+    /// Waits until every job account and dispute account is closed, moving the cluster clock as
+    /// `clock` says whenever nothing happens (challenge windows are minutes long). Returns the
+    /// number of clock moves; [`DemoError::Stuck`] after `timeout`.
+    pub async fn settle(
+        &self,
+        jobs: &[PostedJob],
+        clock: ClockPolicy,
+        timeout: Duration,
+        logs: &Path,
+    ) -> Result<u32, DemoError> {
+        let started = Instant::now();
+        let mut last = self.snapshot(jobs).await?;
+        let mut changed_at = vec![Instant::now(); last.len()];
+        let mut since = Instant::now();
+        let mut time_travels = 0u32;
+        loop {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let now = self.snapshot(jobs).await?;
+            let open = now.iter().filter(|a| a.is_some()).count();
+            if open == 0 {
+                say(self.progress, format!("• every job settled after {:.0} s", started.elapsed().as_secs_f64()));
+                return Ok(time_travels);
+            }
+            if now != last {
+                for (i, (a, b)) in now.iter().zip(&last).enumerate() {
+                    if a != b {
+                        changed_at[i] = Instant::now();
+                    }
+                }
+                last = now;
+                since = Instant::now();
+                continue;
+            }
+            if started.elapsed() > timeout {
+                return Err(DemoError::Stuck(timeout, logs.into()));
+            }
+            if since.elapsed() < clock.quiet {
+                continue;
+            }
+            let t = self.chain.unix_timestamp().await?;
+            let mut target = t + clock.step_secs;
+            for (i, data) in now.iter().enumerate() {
+                let Some(data) = data.as_deref() else { continue };
+                if changed_at[i].elapsed() >= clock.min_phase {
+                    continue;
+                }
+                let deadline = if i % 2 == 0 {
+                    cinder_sdk::decode::<cinder_jobs::Job>(data).and_then(|j| job_deadline(&j))
+                } else {
+                    cinder_sdk::decode::<Dispute>(data).and_then(|d| dispute_deadline(&d, t))
+                };
+                if let Some(d) = deadline.filter(|d| *d >= t) {
+                    target = target.min(d);
+                }
+            }
+            if target <= t {
+                // A young phase ends now: let it age before the clock passes it.
+                continue;
+            }
+            cinder_localnet::time_travel(&self.chain, target).await?;
+            time_travels += 1;
+            say(
+                self.progress,
+                format!("  … {open} account(s) open and nothing moving; cluster clock +{} s (time travel)", target - t),
+            );
+            since = Instant::now();
+        }
+    }
+
+    /// The pool admin moves the treasury's share of slashes (kept in the stake vault) to the
+    /// treasury's token account; `true` if there was any.
+    pub async fn withdraw_treasury(&self, cf: &ClusterFile) -> Result<bool, DemoError> {
+        let pool: Option<StakePool> = cinder_sdk::fetch(&self.chain, &self.market.pool).await?;
+        let admin = cinder_sdk::util::read_keypair(&cf.admin.keypair_path)
+            .map_err(|e| DemoError::Setup(format!("admin keypair: {e}")))?;
+        let Some(pool) = pool.filter(|p| p.treasury_accrued > 0) else { return Ok(false) };
+        let pk = PoolKeys::new(pool.creator, pool.mint, pool.token_program);
+        let ix = cinder_sdk::staking::withdraw_treasury(&pk, admin.pubkey(), pool.treasury);
+        self.chain.send(&[ix], &admin, &[]).await?;
+        say(self.progress, "• the pool admin withdrew the treasury's share of the slash");
+        Ok(true)
+    }
+
+    /// A token account's balance (raw units; 0 when it does not exist).
+    pub async fn token_balance(&self, account: &str) -> Result<u64, DemoError> {
+        let k = parse_key(account, "token account")?;
+        let a = self.chain.get_account(&k).await?.map(|a| a.data).unwrap_or_default();
+        Ok(cinder_sdk::util::token_amount(&a).unwrap_or(0))
+    }
+
+    /// `owner`'s stake account in the market's pool.
+    pub async fn stake(&self, owner: &Pubkey) -> Result<Option<ProviderStake>, DemoError> {
+        Ok(cinder_sdk::fetch(&self.chain, &self.keys.stake(owner)).await?)
+    }
+
+    /// The summary of the finished jobs, from their events, and the balances.
+    pub async fn summary(
+        &self,
+        cf: &ClusterFile,
+        jobs: &[PostedJob],
+        time_travels: u32,
+        generated_model: bool,
+    ) -> Result<DemoSummary, DemoError> {
+        let chain = &self.chain;
+        // The provider's store, for the output texts (the data plane of issue C serves them over HTTP).
+        let provider_store = cinder_worker::Settings::load(&cf.provider_settings)
+            .ok()
+            .and_then(|s| ContentStore::open(s.store_dir).ok());
+        let mut out = vec![];
+        for j in jobs {
+            let key = &j.key;
+            let mut s = JobSummary {
+                job_id: j.job_id,
+                job: key.to_string(),
+                kind: j.kind.clone(),
+                outcome: "unsettled".into(),
+                payment: TOKEN,
+                paid_to_provider: 0,
+                fee: 0,
+                slashed: 0,
+                challenger_reward: 0,
+                refunded: 0,
+                rent_returned: 0,
+                output_text: None,
+            };
+            for sig in chain.signatures_for_address(key).await? {
+                let logs = chain.transaction_logs(&sig).await?.unwrap_or_default();
+                for e in decode::<JobFinalized>(&logs).into_iter().filter(|e| e.job == *key) {
+                    (s.outcome, s.paid_to_provider, s.fee, s.rent_returned) =
+                        ("finalized".into(), e.to_provider, e.fee, e.rent_returned);
+                }
+                for e in decode::<JobSlashed>(&logs).into_iter().filter(|e| e.job == *key) {
+                    s.outcome = "provider slashed (wrong result)".into();
+                    (s.slashed, s.challenger_reward, s.refunded, s.rent_returned) =
+                        (e.slashed, e.challenger_reward, e.refunded, e.rent_returned);
+                }
+                for e in decode::<JobExpired>(&logs).into_iter().filter(|e| e.job == *key) {
+                    s.outcome = "expired".into();
+                    (s.slashed, s.refunded, s.rent_returned) = (e.slashed, e.refunded, e.rent_returned);
+                }
+                for e in decode::<ResultRecorded>(&logs).into_iter().filter(|e| e.job == *key) {
+                    let doc = e
+                        .output_uri
+                        .strip_prefix("cas://")
+                        .and_then(cinder_worker::store::parse_hex32)
+                        .and_then(|h| provider_store.as_ref().and_then(|st| st.get(&h)));
+                    s.output_text = doc
+                        .and_then(|b| serde_json::from_slice::<cinder_worker::engine::OutputDoc>(&b).ok())
+                        .map(|d| d.text);
+                }
+            }
+            out.push(s);
+        }
+        let provider_key = parse_key(&cf.provider.pubkey, "provider")?;
+        let stake = self.stake(&provider_key).await?;
+        Ok(DemoSummary {
+            market: cf.market.clone(),
+            mint: cf.mint.clone(),
+            model_id: cf.model_id.clone(),
+            provider: cf.provider.pubkey.clone(),
+            rpc_url: cf.rpc_url.clone(),
+            jobs: out,
+            client_balance: self.token_balance(&cf.client.token_account).await?,
+            provider_balance: self.token_balance(&cf.provider.token_account).await?,
+            treasury_balance: self.token_balance(&cf.treasury_token).await?,
+            provider_stake: stake.map(|s| s.active).unwrap_or(0),
+            time_travels,
+            generated_model,
+        })
+    }
+
+    /// `cinder audit`, over RPC.
+    pub async fn audit(&self) -> Result<cinder_cli::AuditReport, String> {
+        say(self.progress, "• auditing the cluster over RPC");
+        cinder_cli::audit(&self.chain).await.map_err(|e| format!("{e:#}"))
+    }
+}
+
+/// Every Cinder event of one job and of its dispute, from `getSignaturesForAddress` of both
+/// accounts and the transactions' logs (successful transactions only).
+#[derive(Default)]
+pub struct JobEvents {
+    pub claimed: Vec<JobClaimed>,
+    pub results: Vec<ResultRecorded>,
+    pub finalized: Vec<JobFinalized>,
+    pub slashed: Vec<JobSlashed>,
+    pub expired: Vec<JobExpired>,
+    pub disputes_opened: Vec<DisputeOpened>,
+    pub drawn: Vec<QuorumDrawn>,
+    pub commits: Vec<VoteCommitted>,
+    pub reveals: Vec<VoteRevealed>,
+    pub resolved: Vec<DisputeResolved>,
+    pub votes_settled: Vec<VoteSettled>,
+}
+
+impl std::fmt::Debug for JobEvents {
+    /// The counts (the event types have no `Debug`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobEvents")
+            .field("claimed", &self.claimed.len())
+            .field("results", &self.results.len())
+            .field("finalized", &self.finalized.len())
+            .field("slashed", &self.slashed.len())
+            .field("expired", &self.expired.len())
+            .field("disputes_opened", &self.disputes_opened.len())
+            .field("drawn", &self.drawn.len())
+            .field("commits", &self.commits.len())
+            .field("reveals", &self.reveals.len())
+            .field("resolved", &self.resolved.len())
+            .field("votes_settled", &self.votes_settled.len())
+            .finish()
+    }
+}
+
+impl JobEvents {
+    /// JobFinalized + JobSlashed + JobExpired: exactly one for a settled job.
+    pub fn terminal(&self) -> usize {
+        self.finalized.len() + self.slashed.len() + self.expired.len()
+    }
+}
+
+/// Collects [`JobEvents`] for `job`. A transaction appears in both address histories at most
+/// once per address; the job's events are taken from the job's history and the dispute's from the
+/// dispute's, each filtered by its key, so nothing is counted twice.
+pub async fn job_events(chain: &RpcChain, job: &Pubkey) -> Result<JobEvents, DemoError> {
+    let dispute = cinder_sdk::verification::dispute_pda(job);
+    let mut ev = JobEvents::default();
+    for sig in chain.signatures_for_address(job).await? {
+        let logs = chain.transaction_logs(&sig).await?.unwrap_or_default();
+        ev.claimed.extend(decode::<JobClaimed>(&logs).into_iter().filter(|e| e.job == *job));
+        ev.results.extend(decode::<ResultRecorded>(&logs).into_iter().filter(|e| e.job == *job));
+        ev.finalized.extend(decode::<JobFinalized>(&logs).into_iter().filter(|e| e.job == *job));
+        ev.slashed.extend(decode::<JobSlashed>(&logs).into_iter().filter(|e| e.job == *job));
+        ev.expired.extend(decode::<JobExpired>(&logs).into_iter().filter(|e| e.job == *job));
+    }
+    for sig in chain.signatures_for_address(&dispute).await? {
+        let logs = chain.transaction_logs(&sig).await?.unwrap_or_default();
+        ev.disputes_opened.extend(decode::<DisputeOpened>(&logs).into_iter().filter(|e| e.dispute == dispute));
+        ev.drawn.extend(decode::<QuorumDrawn>(&logs).into_iter().filter(|e| e.dispute == dispute));
+        ev.commits.extend(decode::<VoteCommitted>(&logs).into_iter().filter(|e| e.dispute == dispute));
+        ev.reveals.extend(decode::<VoteRevealed>(&logs).into_iter().filter(|e| e.dispute == dispute));
+        ev.resolved.extend(decode::<DisputeResolved>(&logs).into_iter().filter(|e| e.dispute == dispute));
+        ev.votes_settled.extend(decode::<VoteSettled>(&logs).into_iter().filter(|e| e.dispute == dispute));
+    }
+    Ok(ev)
 }
 
 /// Runs the demo; the processes are stopped before it returns, whatever happened.
 pub async fn run(opts: DemoOptions) -> Result<DemoRun, DemoError> {
     let p = opts.progress;
-    let dir = &opts.work_dir;
-    let logs = dir.join("logs");
-    std::fs::create_dir_all(&logs).map_err(io(format!("create {}", logs.display())))?;
-    let dir = dir.canonicalize().map_err(io(format!("resolve {}", dir.display())))?;
-    let logs = dir.join("logs");
+    let (dir, logs) = prepare_work_dir(&opts.work_dir)?;
 
     say(p, "• starting cinder-localnet (surfpool: escrow, staking, jobs, verification) and bootstrapping a market");
     let (cluster, cf) = tokio::task::block_in_place(|| start_cluster(&opts, &dir, &logs))?;
@@ -373,29 +944,15 @@ pub async fn run(opts: DemoOptions) -> Result<DemoRun, DemoError> {
 
     if let Some(job) = opts.dishonest_job {
         // Job ids of a freshly bootstrapped market start at 0, so the index is the id.
-        // A testing-build switch of the provider's settings (a release worker rejects the key).
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&cf.provider_settings)
-            .map_err(io(format!("open {}", cf.provider_settings.display())))?;
-        writeln!(f, "dishonest_job_ids = [{job}]").map_err(io("write the provider settings"))?;
+        set_dishonest(&cf, &[job])?;
     }
-    let mut workers = vec![];
-    let run_args = |settings: &Path| -> Vec<std::ffi::OsString> { vec!["run".into(), "-c".into(), settings.into()] };
-    let a = run_args(&cf.provider_settings);
-    let a: Vec<&std::ffi::OsStr> = a.iter().map(|s| s.as_os_str()).collect();
-    workers.push(Party::spawn("provider", &opts.exe, "cinder-worker", &a, &logs)?);
-    for (i, s) in cf.verifier_settings.iter().enumerate() {
-        let a = run_args(s);
-        let a: Vec<&std::ffi::OsStr> = a.iter().map(|s| s.as_os_str()).collect();
-        workers.push(Party::spawn(&format!("verifier{i}"), &opts.exe, "cinder-worker", &a, &logs)?);
-    }
+    let workers = start_workers(&opts.exe, &cf, &logs)?;
     say(
         p,
         format!("• started the provider and {} verifier processes (logs in {})", cf.verifiers.len(), logs.display()),
     );
 
-    let result = drive(&opts, &dir, &cf).await;
+    let result = drive(&opts, &dir, &logs, &cf).await;
     // Stop the workers first (they talk to the cluster), then the cluster.
     let mut processes = vec![];
     let stopped = tokio::task::block_in_place(|| {
@@ -414,182 +971,20 @@ pub async fn run(opts: DemoOptions) -> Result<DemoRun, DemoError> {
 async fn drive(
     opts: &DemoOptions,
     dir: &Path,
+    logs: &Path,
     cf: &ClusterFile,
 ) -> Result<(DemoSummary, Result<cinder_cli::AuditReport, String>), DemoError> {
-    let p = opts.progress;
-    let chain = cinder_localnet::rpc_chain(&cf.rpc_url, &cf.ws_url);
-    let parse = |s: &str, what: &str| {
-        s.parse::<Pubkey>().map_err(|_| DemoError::Setup(format!("{what} `{s}` in cluster.json")))
-    };
-    let market_key = parse(&cf.market, "market")?;
-    let client = cinder_sdk::util::read_keypair(&cf.client.keypair_path)
-        .map_err(|e| DemoError::Setup(format!("client keypair: {e}")))?;
-    let client_token = parse(&cf.client.token_account, "client token account")?;
-    let market: Market = cinder_sdk::fetch(&chain, &market_key)
-        .await?
-        .ok_or_else(|| DemoError::Setup(format!("market {market_key} not found")))?;
-    let keys = MarketKeys::from_market(market_key, &market);
-
-    // The client's own store, served over HTTP for the workers.
-    let store = ContentStore::open(dir.join("client-store")).map_err(io("open the client store"))?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(io("bind the client's HTTP server"))?;
-    let addr = listener.local_addr().map_err(io("client HTTP address"))?;
-    let server = tokio::spawn(serve_store(listener, store.clone()));
-    struct AbortOnDrop(tokio::task::JoinHandle<()>);
-    impl Drop for AbortOnDrop {
-        fn drop(&mut self) {
-            self.0.abort();
-        }
-    }
-    let _server = AbortOnDrop(server);
-    say(p, format!("• the client serves its inputs at http://{addr}/v1/objects/"));
-
-    let terms = cinder_sdk::market_terms(&chain, &market_key)
-        .await?
-        .ok_or_else(|| DemoError::Setup("the market or the protocol config is missing".into()))?;
-    let first_id = market.next_job_id;
+    let client = Client::connect(cf, dir, opts.progress).await?;
     let mut jobs = vec![];
     for (i, (kind, doc, max_tokens)) in demo_inputs().iter().enumerate() {
-        let hash = store.put(doc.as_bytes()).map_err(io("write the client store"))?;
-        let job_id = first_id + i as u64;
-        let args = jsdk::PostJobArgs {
-            payment: TOKEN,
-            input_hash: hash,
-            input_uri: format!("http://{addr}/v1/objects/{}", cinder_worker::store::hex(&hash)),
-            params: InferenceParams {
-                max_tokens: *max_tokens,
-                temperature_bits: 0,
-                top_k: 0,
-                top_p_bits: 1f32.to_bits(),
-                seed: 42 + i as u64,
-                dtype: 0,
-            },
-            designated: None,
-            expected_terms: terms,
-        };
-        let ix = jsdk::post_job(client.pubkey(), client_token, &keys, job_id, args);
-        let r = chain.send(&[ix], &client, &[]).await?;
-        jobs.push((job_id, kind.to_string(), keys.job(job_id)));
-        say(p, format!("• client posted job {job_id} ({kind}) paying 1 token  [{}]", &r.signature[..16]));
+        jobs.push(client.post(kind, doc, *max_tokens, 42 + i as u64).await?);
     }
-
     // Watch; when nothing has changed for a while, move the clock (challenge windows, voting
     // periods) with surfpool's time travel.
-    let started = Instant::now();
-    let quiet = Duration::from_secs(5);
-    let mut last = fingerprint(&chain, &jobs).await?;
-    let mut since = Instant::now();
-    let mut time_travels = 0u32;
-    loop {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let now = fingerprint(&chain, &jobs).await?;
-        if now.0 == 0 {
-            say(p, format!("• every job settled after {:.0} s", started.elapsed().as_secs_f64()));
-            break;
-        }
-        if now != last {
-            last = now;
-            since = Instant::now();
-            continue;
-        }
-        if started.elapsed() > opts.timeout {
-            return Err(DemoError::Stuck(opts.timeout, dir.join("logs")));
-        }
-        if since.elapsed() >= quiet {
-            let t = chain.unix_timestamp().await?;
-            cinder_localnet::time_travel(&chain, t + 61).await?;
-            time_travels += 1;
-            say(p, format!("  … {} account(s) open and nothing moving; cluster clock +61 s (time travel)", now.0));
-            since = Instant::now();
-        }
-    }
-
-    // The pool admin moves the treasury's share of slashes (kept in the stake vault) to the
-    // treasury's token account.
-    let pool: Option<StakePool> = cinder_sdk::fetch(&chain, &market.pool).await?;
-    let admin = cinder_sdk::util::read_keypair(&cf.admin.keypair_path)
-        .map_err(|e| DemoError::Setup(format!("admin keypair: {e}")))?;
-    if let Some(pool) = pool.filter(|p| p.treasury_accrued > 0) {
-        let pk = PoolKeys::new(pool.creator, pool.mint, pool.token_program);
-        let ix = cinder_sdk::staking::withdraw_treasury(&pk, admin.pubkey(), pool.treasury);
-        chain.send(&[ix], &admin, &[]).await?;
-        say(p, "• the pool admin withdrew the treasury's share of the slash");
-    }
-
-    // The provider's store, for the output texts (the data plane of issue C serves them over HTTP).
-    let provider_store =
-        cinder_worker::Settings::load(&cf.provider_settings).ok().and_then(|s| ContentStore::open(s.store_dir).ok());
-    let mut out = vec![];
-    for (id, kind, key) in &jobs {
-        let mut s = JobSummary {
-            job_id: *id,
-            job: key.to_string(),
-            kind: kind.clone(),
-            outcome: "unsettled".into(),
-            payment: TOKEN,
-            paid_to_provider: 0,
-            fee: 0,
-            slashed: 0,
-            challenger_reward: 0,
-            refunded: 0,
-            rent_returned: 0,
-            output_text: None,
-        };
-        for sig in chain.signatures_for_address(key).await? {
-            let logs = chain.transaction_logs(&sig).await?.unwrap_or_default();
-            for e in decode::<JobFinalized>(&logs).into_iter().filter(|e| e.job == *key) {
-                (s.outcome, s.paid_to_provider, s.fee, s.rent_returned) =
-                    ("finalized".into(), e.to_provider, e.fee, e.rent_returned);
-            }
-            for e in decode::<JobSlashed>(&logs).into_iter().filter(|e| e.job == *key) {
-                s.outcome = "provider slashed (wrong result)".into();
-                (s.slashed, s.challenger_reward, s.refunded, s.rent_returned) =
-                    (e.slashed, e.challenger_reward, e.refunded, e.rent_returned);
-            }
-            for e in decode::<JobExpired>(&logs).into_iter().filter(|e| e.job == *key) {
-                s.outcome = "expired".into();
-                (s.slashed, s.refunded, s.rent_returned) = (e.slashed, e.refunded, e.rent_returned);
-            }
-            for e in decode::<ResultRecorded>(&logs).into_iter().filter(|e| e.job == *key) {
-                let doc = e
-                    .output_uri
-                    .strip_prefix("cas://")
-                    .and_then(cinder_worker::store::parse_hex32)
-                    .and_then(|h| provider_store.as_ref().and_then(|st| st.get(&h)));
-                s.output_text = doc
-                    .and_then(|b| serde_json::from_slice::<cinder_worker::engine::OutputDoc>(&b).ok())
-                    .map(|d| d.text);
-            }
-        }
-        out.push(s);
-    }
-    let bal = |k: &str| {
-        let chain = &chain;
-        let k = k.parse::<Pubkey>();
-        async move {
-            let k = k.map_err(|_| DemoError::Setup("a token account in cluster.json is not a key".into()))?;
-            let a = chain.get_account(&k).await?.map(|a| a.data).unwrap_or_default();
-            Ok::<u64, DemoError>(cinder_sdk::util::token_amount(&a).unwrap_or(0))
-        }
-    };
-    let provider_key = parse(&cf.provider.pubkey, "provider")?;
-    let stake: Option<ProviderStake> = cinder_sdk::fetch(&chain, &keys.stake(&provider_key)).await?;
-    let summary = DemoSummary {
-        market: cf.market.clone(),
-        mint: cf.mint.clone(),
-        model_id: cf.model_id.clone(),
-        provider: cf.provider.pubkey.clone(),
-        rpc_url: cf.rpc_url.clone(),
-        jobs: out,
-        client_balance: bal(&cf.client.token_account).await?,
-        provider_balance: bal(&cf.provider.token_account).await?,
-        treasury_balance: bal(&cf.treasury_token).await?,
-        provider_stake: stake.map(|s| s.active).unwrap_or(0),
-        time_travels,
-        generated_model: opts.model_dir.is_none(),
-    };
-    say(p, "• auditing the cluster over RPC");
-    let audit = cinder_cli::audit(&chain).await.map_err(|e| format!("{e:#}"));
+    let time_travels = client.settle(&jobs, ClockPolicy::default(), opts.timeout, logs).await?;
+    client.withdraw_treasury(cf).await?;
+    let summary = client.summary(cf, &jobs, time_travels, opts.model_dir.is_none()).await?;
+    let audit = client.audit().await;
     Ok((summary, audit))
 }
 

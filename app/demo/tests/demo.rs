@@ -85,3 +85,236 @@ fn demo_binary_prints_one_json_value() {
         assert_ne!(unsafe { libc::kill(pid, 0) }, 0, "{} is still running", p["name"]);
     }
 }
+
+/// Issue B's chaos test: ten jobs (one of them dishonest) through the local cluster while the
+/// workers talk to it through a fault-injecting JSON-RPC proxy (dropped answers of forwarded
+/// requests, delays, HTTP 429, stale reads) and a seeded monkey SIGKILLs the provider or a
+/// verifier every few seconds and starts it again with the same settings, journal and store.
+/// Every job must still settle exactly once, the dishonest one slashed, no honest party (nor a
+/// verifier that was down) loses anything, the books balance and every process exits 0 on the
+/// final SIGTERM. `CINDER_CHAOS_SEED` replays another seed; `CINDER_CHAOS_DIR` keeps the work
+/// directory (logs, journals) for inspection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chaos_kills_and_a_faulty_rpc_proxy_still_settle_every_job_exactly_once() {
+    use cinder_demo::{
+        chaos::{Monkey, MonkeyOptions},
+        proxy::{FaultProxy, FaultRates, XorShift},
+        Client, ClockPolicy,
+    };
+    use cinder_sdk::verification::DisputeOutcome;
+    use solana_signer::Signer;
+    use std::time::{Duration, Instant};
+
+    const JOBS: u64 = 10;
+    let seed: u64 =
+        std::env::var("CINDER_CHAOS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x00c1_4de7_2026_0b0b);
+    println!("chaos seed {seed} (CINDER_CHAOS_SEED={seed} replays the same sequences of draws; which request or moment meets which draw depends on timing)");
+    let started = Instant::now();
+    let tmp = tempfile::tempdir().unwrap();
+    let work = std::env::var_os("CINDER_CHAOS_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| tmp.path().into());
+    let opts = DemoOptions::new(exe(), work.clone());
+    let (dir, logs) = cinder_demo::prepare_work_dir(&work).unwrap();
+    println!("work directory {} (logs in {})", dir.display(), logs.display());
+    let (cluster, cf) = tokio::task::block_in_place(|| cinder_demo::start_cluster(&opts, &dir, &logs)).unwrap();
+
+    // A fresh market numbers its jobs from 0.
+    let mut rng = XorShift::new(seed);
+    let dishonest = rng.below(JOBS);
+    cinder_demo::set_dishonest(&cf, &[dishonest]).unwrap();
+    let proxy = FaultProxy::start(&cf.rpc_url, seed ^ 0x9e37, FaultRates::default()).await.unwrap();
+    // Every worker request goes through the proxy; without `ws_url` the workers poll over HTTP.
+    cinder_demo::point_workers_at(&cf, &proxy.url).unwrap();
+
+    let client = Client::connect(&cf, &dir, true).await.unwrap();
+    // The provider stakes its other 10 tokens too, so the collateral of all ten jobs (2 tokens
+    // each) fits at once and no job waits for another's window.
+    let provider = cinder_sdk::util::read_keypair(&cf.provider.keypair_path).unwrap();
+    let pool: cinder_staking::StakePool = cinder_sdk::fetch(&client.chain, &client.market.pool).await.unwrap().unwrap();
+    let pool_keys = cinder_sdk::staking::PoolKeys::new(pool.creator, pool.mint, pool.token_program);
+    let provider_token: anchor_lang::prelude::Pubkey = cf.provider.token_account.parse().unwrap();
+    let top_up = 10 * TOKEN;
+    let ix = cinder_sdk::staking::deposit_stake(&pool_keys, provider.pubkey(), provider_token, top_up);
+    cinder_sdk::chain::Chain::send(&client.chain, &[ix], &provider, &[]).await.unwrap();
+    let verifier_keys: Vec<anchor_lang::prelude::Pubkey> =
+        cf.verifiers.iter().map(|v| v.pubkey.parse().unwrap()).collect();
+    let provider_before = client.stake(&provider.pubkey()).await.unwrap().unwrap();
+    let mut verifiers_before = vec![];
+    for v in &verifier_keys {
+        verifiers_before.push(client.stake(v).await.unwrap().unwrap());
+    }
+
+    let workers = cinder_demo::start_workers(&opts.exe, &cf, &logs).unwrap();
+    let monkey = Monkey::start(workers, MonkeyOptions::new(seed ^ 0x7f4a));
+    let inputs = cinder_demo::demo_inputs();
+    let mut jobs = vec![];
+    for i in 0..JOBS {
+        let (kind, doc, max_tokens) = &inputs[i as usize % inputs.len()];
+        jobs.push(client.post(kind, doc, *max_tokens, 1_000 + i).await.unwrap());
+    }
+    assert_eq!(jobs.iter().map(|j| j.job_id).collect::<Vec<_>>(), (0..JOBS).collect::<Vec<_>>());
+    println!("dishonest job {dishonest}");
+
+    // Every phase lasts at least 20 s of real time before time travel may end it: a worker that
+    // was killed gets back in time to act, as it would on a cluster whose clock moves by itself.
+    let clock = ClockPolicy { min_phase: Duration::from_secs(20), ..ClockPolicy::default() };
+    let settled = client.settle(&jobs, clock, Duration::from_secs(270), &logs).await;
+    let settle_secs = started.elapsed().as_secs_f64();
+    let report = tokio::task::block_in_place(|| monkey.finish());
+    let faults = proxy.counts();
+    // For post-mortems: which transactions' answers were lost (grep the worker logs for them).
+    let dropped_file = dir.join("dropped-sends.txt");
+    std::fs::write(&dropped_file, proxy.dropped_sends().join("\n")).unwrap();
+    println!(
+        "chaos: {} jobs, {} kills ({:?}), {} restarts, faults {:?}, settled after {settle_secs:.0} s",
+        JOBS, report.kills, report.kills_of, report.restarts, faults
+    );
+    let time_travels = settled.unwrap_or_else(|e| panic!("{e}; unexpected exits {:?}", report.unexpected_exits));
+
+    // Exactly once, from the events: one claim, one result, one terminal event per job; the
+    // dishonest job's quorum voted completely (each member committed and revealed once), nobody
+    // was penalised.
+    let fee = TOKEN * 250 / 10_000;
+    let collateral = cinder_demo::market_params().collateral;
+    let reward = collateral * 4_000 / 10_000;
+    let mut problems = vec![];
+    for j in &jobs {
+        let ev = cinder_demo::job_events(&client.chain, &j.key).await.unwrap();
+        let id = j.job_id;
+        let counts = (ev.claimed.len(), ev.results.len(), ev.terminal());
+        if counts != (1, 1, 1) {
+            problems.push(format!("job {id}: {} claims, {} results, {} terminal events", counts.0, counts.1, counts.2));
+        }
+        if id == dishonest {
+            if ev.slashed.len() != 1 {
+                problems.push(format!("dishonest job {id} was not slashed: {ev:?}"));
+            }
+            let outcome: Vec<DisputeOutcome> = ev.resolved.iter().map(|r| r.outcome).collect();
+            if outcome != [DisputeOutcome::ProviderWrong] {
+                problems.push(format!("dispute of job {id} resolved as {outcome:?}"));
+            }
+            let members: Vec<_> = ev.drawn.iter().flat_map(|d| d.new_members.clone()).collect();
+            if members.len() != 3 {
+                problems.push(format!("dispute of job {id}: {} members drawn", members.len()));
+            }
+            for m in &members {
+                let commits = ev.commits.iter().filter(|c| c.voter == *m).count();
+                let reveals = ev.reveals.iter().filter(|r| r.voter == *m).count();
+                let settled: Vec<_> = ev.votes_settled.iter().filter(|s| s.voter == *m).collect();
+                if (commits, reveals, settled.len()) != (1, 1, 1) {
+                    problems.push(format!(
+                        "member {m}: {commits} commits, {reveals} reveals, {} settlements (a vote lost)",
+                        settled.len()
+                    ));
+                }
+                for s in settled.iter().filter(|s| s.penalised) {
+                    problems.push(format!("member {m} was penalised {} (a vote lost)", s.penalty));
+                }
+            }
+        } else {
+            if ev.finalized.len() != 1 {
+                problems.push(format!("honest job {id} did not finalize: {ev:?}"));
+            }
+            if !ev.disputes_opened.is_empty() {
+                problems.push(format!("honest job {id} was challenged"));
+            }
+        }
+    }
+    // Nothing left open.
+    let mut keys = vec![];
+    for j in &jobs {
+        keys.push(j.key);
+        keys.push(cinder_sdk::verification::dispute_pda(&j.key));
+    }
+    let open = cinder_sdk::chain::Chain::get_multiple_accounts(&client.chain, &keys).await.unwrap();
+    assert!(open.iter().all(Option::is_none), "job or dispute accounts still open");
+
+    // Stakes: the provider lost exactly one collateral, no verifier lost anything, nothing locked.
+    let p = client.stake(&provider.pubkey()).await.unwrap().unwrap();
+    if (p.active, p.locked, p.total_slashed)
+        != (provider_before.active - collateral, 0, provider_before.total_slashed + collateral)
+    {
+        problems.push(format!(
+            "provider stake: active {} locked {} slashed {} (before: active {} slashed {})",
+            p.active, p.locked, p.total_slashed, provider_before.active, provider_before.total_slashed
+        ));
+    }
+    for (i, (v, before)) in verifier_keys.iter().zip(&verifiers_before).enumerate() {
+        let s = client.stake(v).await.unwrap().unwrap();
+        if (s.active, s.locked, s.total_slashed) != (before.active, 0, before.total_slashed) {
+            problems.push(format!(
+                "verifier{i} stake: active {} locked {} slashed {} (before: active {} slashed {})",
+                s.active, s.locked, s.total_slashed, before.active, before.total_slashed
+            ));
+        }
+    }
+    // Balances: the client paid nine jobs and was refunded one; the provider was paid nine; the
+    // treasury has nine fees and its share of the slash.
+    client.withdraw_treasury(&cf).await.unwrap();
+    let (c, pb, t) = (
+        client.token_balance(&cf.client.token_account).await.unwrap(),
+        client.token_balance(&cf.provider.token_account).await.unwrap(),
+        client.token_balance(&cf.treasury_token).await.unwrap(),
+    );
+    let honest = JOBS - 1;
+    let expected = (
+        100 * TOKEN - honest * TOKEN,
+        10 * TOKEN - top_up + honest * (TOKEN - fee),
+        honest * fee + collateral - reward,
+    );
+    if (c, pb, t) != expected {
+        problems.push(format!("balances (client, provider, treasury) {:?}, expected {expected:?}", (c, pb, t)));
+    }
+    let audit = client.audit().await;
+    match &audit {
+        Ok(a) if a.ok && a.live_jobs == 0 => {}
+        other => problems.push(format!("audit: {other:?}")),
+    }
+    drop(client);
+    let cluster_exit = tokio::task::block_in_place(|| cluster.stop(Duration::from_secs(15)));
+
+    let wall = started.elapsed().as_secs_f64();
+    println!(
+        "chaos numbers: seed {seed}, jobs {JOBS} (dishonest {dishonest}), kills {} {:?}, restarts {}, \
+         requests {}, forwarded {}, dropped {} (sendTransaction {}), delayed {}, throttled {}, stale {}, \
+         time travels {time_travels}, settled after {settle_secs:.0} s, wall {wall:.0} s",
+        report.kills,
+        report.kills_of,
+        report.restarts,
+        faults.requests,
+        faults.forwarded,
+        faults.dropped,
+        faults.dropped_sends,
+        faults.delayed,
+        faults.throttled,
+        faults.stale,
+    );
+    for e in report.exits.iter().chain([&cluster_exit]) {
+        println!("process {:<10} exit {:?}", e.name, e.code);
+        if e.code != Some(0) {
+            problems.push(format!("{} exited {:?} on the final SIGTERM; log {}", e.name, e.code, e.log.display()));
+        }
+    }
+    problems.extend(report.unexpected_exits.iter().cloned());
+    problems.extend(report.errors.iter().cloned());
+    if report.kills < 20 || report.restarts != report.kills {
+        problems.push(format!("{} kills and {} restarts: the chaos was too mild", report.kills, report.restarts));
+    }
+    for (what, n) in [
+        ("dropped answers", faults.dropped),
+        ("dropped sendTransaction answers", faults.dropped_sends),
+        ("delays", faults.delayed),
+        ("429s", faults.throttled),
+        ("stale reads", faults.stale),
+    ] {
+        if n == 0 {
+            problems.push(format!("the proxy injected no {what}"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "chaos test found problems (logs in {}; signatures whose sendTransaction answer the proxy dropped in {}):\n{}",
+        logs.display(),
+        dropped_file.display(),
+        problems.join("\n")
+    );
+}

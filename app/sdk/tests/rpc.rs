@@ -15,7 +15,7 @@ use base64::{engine::general_purpose::STANDARD as B64, Engine as _};
 use cinder_sdk::{
     chain::{
         rpc::{Commitment, RpcChain, RpcConfig, COMPUTE_BUDGET_PROGRAM_ID},
-        Chain, ChainAccount, ChainError,
+        submit_and_wait, Chain, ChainAccount, ChainError, Resolution,
     },
     AccountMeta, Instruction, Pubkey,
 };
@@ -923,6 +923,14 @@ async fn preflight_failure_is_a_transaction_error_with_its_code() {
         let chain = RpcChain::new(&server.url, fast_config());
         let err = chain.call::<Value>("sendTransaction", json!(["AA=="])).await.unwrap_err();
         assert!(matches!(err, ChainError::Rpc(_)) && !err.is_definitive(), "{err:?}");
+        // surfpool's wording for a resent, landed transaction: no `data`, only the message.
+        let server = Server::start(|_| {
+            Reply::RpcError(-32002, "Transaction verification failed: This transaction has already been processed")
+        })
+        .await;
+        let chain = RpcChain::new(&server.url, fast_config());
+        let err = chain.call::<Value>("sendTransaction", json!(["AA=="])).await.unwrap_err();
+        assert!(matches!(err, ChainError::Rpc(_)) && !err.is_definitive(), "{err:?}");
     })
     .await;
 }
@@ -952,6 +960,55 @@ async fn reads_after_a_write_carry_min_context_slot() {
         chain.get_account(&key).await.unwrap();
         assert_eq!(server.calls("getAccountInfo")[1]["params"][1]["minContextSlot"], 77);
         assert_eq!(chain.min_context_slot(), 77);
+    })
+    .await;
+}
+
+/// A node that calls a resend of landed bytes a failed transaction (a custom code, even) does not
+/// get the last word: `submit_and_wait` asks for the signature's status, and it landed.
+#[tokio::test]
+async fn submit_failure_answer_for_landed_bytes_resolves_as_landed() {
+    bounded(async {
+        let server = Server::start(|req| match req["method"].as_str().unwrap() {
+            "getLatestBlockhash" => latest_blockhash_reply(1, 1_000),
+            "simulateTransaction" => sim_ok(10_000),
+            "getRecentPrioritizationFees" => Reply::Result(json!([])),
+            "sendTransaction" => Reply::RpcErrorData(
+                -32002,
+                "Transaction simulation failed",
+                json!({"err": {"InstructionError": [0, {"Custom": 6000}]}, "logs": []}),
+            ),
+            "getSignatureStatuses" => status(Value::Null, "confirmed"),
+            "getBlockHeight" => Reply::Result(json!(900)),
+            m => panic!("unexpected {m}"),
+        })
+        .await;
+        let chain = RpcChain::new(&server.url, fast_config());
+        let (payer, other) = (Keypair::new(), Keypair::new());
+        let ix = [test_ix(&payer, &other)];
+        let tx = chain.prepare(&ix, &payer, &[&other]).await.unwrap();
+        let r = submit_and_wait(&chain, &tx, Duration::from_secs(5), Duration::from_millis(10)).await.unwrap();
+        assert_eq!(r, Resolution::Landed { slot: 77 });
+        assert_eq!(server.calls("sendTransaction").len(), 1);
+        // And when the node knows nothing of the signature, the failure is the verdict.
+        let server = Server::start(|req| match req["method"].as_str().unwrap() {
+            "getLatestBlockhash" => latest_blockhash_reply(1, 1_000),
+            "simulateTransaction" => sim_ok(10_000),
+            "getRecentPrioritizationFees" => Reply::Result(json!([])),
+            "sendTransaction" => Reply::RpcErrorData(
+                -32002,
+                "Transaction simulation failed",
+                json!({"err": {"InstructionError": [0, {"Custom": 6000}]}, "logs": []}),
+            ),
+            "getSignatureStatuses" => Reply::Result(ctx(json!([null]))),
+            "getBlockHeight" => Reply::Result(json!(900)),
+            m => panic!("unexpected {m}"),
+        })
+        .await;
+        let chain = RpcChain::new(&server.url, fast_config());
+        let tx = chain.prepare(&ix, &payer, &[&other]).await.unwrap();
+        let r = submit_and_wait(&chain, &tx, Duration::from_secs(5), Duration::from_millis(10)).await.unwrap();
+        assert!(matches!(r, Resolution::Failed { code: Some(6000), .. }), "{r:?}");
     })
     .await;
 }

@@ -101,16 +101,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Check { config } => (config, true),
     };
     let settings = Settings::load(&config)?;
-    let node = connect(&settings).await?;
-    tracing::info!(role = ?settings.role, market = %settings.market, worker = %node.me(), "connected");
-    if check_only {
-        println!("ok: {:?} {} on market {}", settings.role, node.me(), settings.market);
-        return Ok(());
-    }
+    // Signals are handled from here on, so a SIGTERM while connecting or loading the model is a
+    // clean stop, not death by signal.
     let (tx, rx) = tokio::sync::watch::channel(false);
-    if let Some(addr) = settings.metrics_addr.clone() {
-        tokio::spawn(crate::metrics::serve(addr, node.metrics.clone(), rx.clone()));
-    }
     tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!(
@@ -122,6 +115,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         tracing::warn!("second signal: exiting now (the journal resumes the step in flight on the next start)");
         std::process::exit(130);
     });
+    let mut starting = rx.clone();
+    let node = tokio::select! {
+        node = connect(&settings) => node?,
+        _ = starting.changed() => {
+            tracing::info!("stopped before the worker started");
+            return Ok(());
+        }
+    };
+    tracing::info!(role = ?settings.role, market = %settings.market, worker = %node.me(), "connected");
+    if check_only {
+        println!("ok: {:?} {} on market {}", settings.role, node.me(), settings.market);
+        return Ok(());
+    }
+    if let Some(addr) = settings.metrics_addr.clone() {
+        tokio::spawn(crate::metrics::serve(addr, node.metrics.clone(), rx.clone()));
+    }
     let poll = Duration::from_millis(settings.poll_interval_ms);
     let mut role = match settings.role {
         Role::Provider => {

@@ -283,6 +283,14 @@ impl Provider {
                     Ok(1)
                 }
                 Err(e) if e.is_definitive() => {
+                    // The chain is the judge, not the answer: if the job is ours after all (a
+                    // node that calls a resent, landed claim a failure), serve it.
+                    if n.job(id).await?.is_some_and(|j| j.provider == me && j.status != JobStatus::Open) {
+                        tracing::warn!(job_id = id, error = %e, "claim reported failed but the job is ours; serving it");
+                        Metrics::inc(&n.metrics.jobs_claimed);
+                        n.journal.set_state(&key, "claimed", Some("claim reported failed, found ours on chain"))?;
+                        return Ok(1);
+                    }
                     n.journal.set_state(&key, "failed", Some(&format!("claim failed: {e}")))?;
                     Ok(0)
                 }

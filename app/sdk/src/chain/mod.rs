@@ -127,8 +127,30 @@ pub async fn submit_and_wait(
 ) -> ChainResult<Resolution> {
     if let Err(e) = chain.submit(tx).await {
         match e {
-            // The node executed it (preflight) and it failed: definitive.
-            ChainError::Transaction { message, code, .. } => return Ok(Resolution::Failed { message, code }),
+            // The node executed it and it failed. A node may also answer so for bytes that
+            // already landed (an earlier send of this same signature), so the status has the
+            // last word: only when the node knows nothing of the signature is this the verdict.
+            ChainError::Transaction { message, code, .. } => {
+                for _ in 0..3 {
+                    match chain.statuses(std::slice::from_ref(&tx.signature)).await {
+                        Ok(s) => match s.into_iter().next() {
+                            Some(TxStatus::Confirmed { slot }) => return Ok(Resolution::Landed { slot }),
+                            Some(TxStatus::Failed { message, code, .. }) => {
+                                return Ok(Resolution::Failed { message, code })
+                            }
+                            Some(TxStatus::Processing { .. }) => break,
+                            Some(TxStatus::Unknown) | None => {
+                                return Ok(Resolution::Failed { message, code });
+                            }
+                        },
+                        Err(err) => {
+                            tracing::debug!(signature = %tx.signature, error = %err, "status check after a failed submit")
+                        }
+                    }
+                    tokio::time::sleep(poll).await;
+                }
+                tracing::warn!(signature = %tx.signature, "submit said failed but the status is not known; resolving by status");
+            }
             e => {
                 tracing::warn!(signature = %tx.signature, error = %e, "submit answered with an error; resolving by status")
             }

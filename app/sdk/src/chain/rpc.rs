@@ -367,7 +367,11 @@ fn classify_rpc_error(method: &str, err: &Value) -> CallError {
         let data = err.get("data");
         let tx_err = data.and_then(|d| d.get("err")).filter(|e| !e.is_null());
         // Neither says the transaction fails: it already landed, or this node is behind.
-        let not_a_failure = matches!(tx_err.and_then(Value::as_str), Some("AlreadyProcessed" | "BlockhashNotFound"));
+        // surfpool words the first as "... has already been processed" with no `data`.
+        let lower = msg.to_ascii_lowercase();
+        let not_a_failure = matches!(tx_err.and_then(Value::as_str), Some("AlreadyProcessed" | "BlockhashNotFound"))
+            || lower.contains("already been processed")
+            || lower.contains("blockhash not found");
         if !not_a_failure {
             let logs = data
                 .and_then(|d| d.get("logs"))
