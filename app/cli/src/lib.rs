@@ -3,10 +3,13 @@
 //! store. The binary (`src/main.rs`) is a thin clap layer over this; the demo and the tests call
 //! these functions directly.
 //!
-//! There is no `getProgramAccounts` here (the in-process chain has none): markets, models,
-//! providers, pools and stakers are discovered from the programs' events
-//! (`signatures_for_address(program)` → `transaction_logs` → decode), and jobs and verifiers by
-//! derivation (a market's `next_job_id`, a verifier set's `count`).
+//! Discovery of markets, models, providers, pools, stakers and open jobs asks the node's index
+//! first (`getProgramAccounts`, filtered by the account's discriminator and, for jobs, its
+//! market); where the node does not offer it ([`ChainError::Unsupported`]: many public nodes
+//! disable it, and the in-process chain has no index) it falls back to the programs' events
+//! (`signatures_for_address(program)` → `transaction_logs` → decode) and to derivation (a
+//! market's `next_job_id`, a verifier set's `count`). Both paths give the same answer; the
+//! `*_by_history` functions force the second.
 
 pub mod audit;
 pub mod cli;
@@ -18,7 +21,10 @@ use std::collections::BTreeSet;
 
 use anyhow::Context as _;
 use cinder_jobs::{Job, JobStatus, Market, Model, Provider};
-use cinder_sdk::{chain::Chain, events, fetch, jobs as jsdk, Pubkey};
+use cinder_sdk::{
+    chain::{AccountFilter, Chain, ChainError},
+    events, fetch, jobs as jsdk, Pubkey,
+};
 use cinder_staking::{ProviderStake, StakePool};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -59,15 +65,55 @@ pub async fn events_of<E: events::ProgramEvent>(chain: &dyn Chain, program: &Pub
     Ok(logs_touching(chain, program).await?.iter().flat_map(|(_, logs)| events::decode::<E>(logs)).collect())
 }
 
-/// Markets discovered from `MarketCreated` events that still exist.
+/// Every account of type `T` the node's index holds (owner `T::owner()`, data starting with
+/// `T::DISCRIMINATOR`, and `extra` filters), sorted by key; `None` where the node has no index.
+pub async fn discover<T>(chain: &dyn Chain, extra: &[AccountFilter]) -> anyhow::Result<Option<Vec<(Pubkey, T)>>>
+where
+    T: anchor_lang::AccountDeserialize + anchor_lang::Owner + anchor_lang::Discriminator,
+{
+    let mut filters = vec![AccountFilter::Memcmp { offset: 0, bytes: T::DISCRIMINATOR.to_vec() }];
+    filters.extend_from_slice(extra);
+    let accounts = match chain.program_accounts(&T::owner(), &filters).await {
+        Ok(a) => a,
+        Err(ChainError::Unsupported(why)) => {
+            tracing::debug!(%why, "no getProgramAccounts on this node; discovering from event history");
+            return Ok(None);
+        }
+        Err(e) => return Err(e).context("getProgramAccounts"),
+    };
+    let mut out: Vec<(Pubkey, T)> = accounts
+        .into_iter()
+        // The node filtered; check again, so a node that ignores filters cannot slip anything in.
+        .filter(|(_, a)| a.owner == T::owner() && filters.iter().all(|f| f.matches(&a.data)))
+        .filter_map(|(k, a)| cinder_sdk::decode::<T>(&a.data).map(|v| (k, v)))
+        .collect();
+    out.sort_by_key(|(k, _)| *k);
+    Ok(Some(out))
+}
+
+/// Markets: from the index, else from `MarketCreated` events (those that still exist).
 pub async fn markets(chain: &dyn Chain) -> anyhow::Result<Vec<(Pubkey, Market)>> {
+    match discover::<Market>(chain, &[]).await? {
+        Some(v) => Ok(v),
+        None => markets_by_history(chain).await,
+    }
+}
+
+pub async fn markets_by_history(chain: &dyn Chain) -> anyhow::Result<Vec<(Pubkey, Market)>> {
     let keys: BTreeSet<Pubkey> =
         events_of::<cinder_jobs::MarketCreated>(chain, &cinder_jobs::ID).await?.into_iter().map(|e| e.market).collect();
     fetch_all(chain, keys).await
 }
 
-/// Models discovered from `ModelRegistered` events.
+/// Models: from the index, else from `ModelRegistered` events.
 pub async fn models(chain: &dyn Chain) -> anyhow::Result<Vec<(Pubkey, Model)>> {
+    match discover::<Model>(chain, &[]).await? {
+        Some(v) => Ok(v),
+        None => models_by_history(chain).await,
+    }
+}
+
+pub async fn models_by_history(chain: &dyn Chain) -> anyhow::Result<Vec<(Pubkey, Model)>> {
     let keys: BTreeSet<Pubkey> = events_of::<cinder_jobs::ModelRegistered>(chain, &cinder_jobs::ID)
         .await?
         .into_iter()
@@ -76,8 +122,15 @@ pub async fn models(chain: &dyn Chain) -> anyhow::Result<Vec<(Pubkey, Model)>> {
     fetch_all(chain, keys).await
 }
 
-/// Providers discovered from `ProviderRegistered` events.
+/// Providers: from the index, else from `ProviderRegistered` events.
 pub async fn providers(chain: &dyn Chain) -> anyhow::Result<Vec<(Pubkey, Provider)>> {
+    match discover::<Provider>(chain, &[]).await? {
+        Some(v) => Ok(v),
+        None => providers_by_history(chain).await,
+    }
+}
+
+pub async fn providers_by_history(chain: &dyn Chain) -> anyhow::Result<Vec<(Pubkey, Provider)>> {
     let keys: BTreeSet<Pubkey> = events_of::<cinder_jobs::ProviderRegistered>(chain, &cinder_jobs::ID)
         .await?
         .into_iter()
@@ -86,8 +139,15 @@ pub async fn providers(chain: &dyn Chain) -> anyhow::Result<Vec<(Pubkey, Provide
     fetch_all(chain, keys).await
 }
 
-/// Stake pools discovered from `PoolInitialized` events.
+/// Stake pools: from the index, else from `PoolInitialized` events.
 pub async fn pools(chain: &dyn Chain) -> anyhow::Result<Vec<(Pubkey, StakePool)>> {
+    match discover::<StakePool>(chain, &[]).await? {
+        Some(v) => Ok(v),
+        None => pools_by_history(chain).await,
+    }
+}
+
+pub async fn pools_by_history(chain: &dyn Chain) -> anyhow::Result<Vec<(Pubkey, StakePool)>> {
     let keys: BTreeSet<Pubkey> = events_of::<cinder_staking::PoolInitialized>(chain, &cinder_staking::ID)
         .await?
         .into_iter()
@@ -96,8 +156,17 @@ pub async fn pools(chain: &dyn Chain) -> anyhow::Result<Vec<(Pubkey, StakePool)>
     fetch_all(chain, keys).await
 }
 
-/// (pool, owner) of every stake account that ever received a deposit (`StakeDeposited`).
+/// (pool, owner) of the stake accounts: from the index (those that exist), else of every stake
+/// account that ever received a deposit (`StakeDeposited`). A closed stake account holds
+/// nothing, so both serve the audit alike.
 pub async fn stakers(chain: &dyn Chain) -> anyhow::Result<BTreeSet<(Pubkey, Pubkey)>> {
+    match discover::<ProviderStake>(chain, &[]).await? {
+        Some(v) => Ok(v.into_iter().map(|(_, s)| (s.pool, s.owner)).collect()),
+        None => stakers_by_history(chain).await,
+    }
+}
+
+pub async fn stakers_by_history(chain: &dyn Chain) -> anyhow::Result<BTreeSet<(Pubkey, Pubkey)>> {
     Ok(events_of::<cinder_staking::StakeDeposited>(chain, &cinder_staking::ID)
         .await?
         .into_iter()
@@ -126,19 +195,49 @@ pub struct JobSlot {
     pub job: Option<Job>,
 }
 
-/// Every job id of a market (0..next_job_id) with its account, if still open.
+/// Byte offset of `Job::market` in a job account (right after the discriminator).
+const JOB_MARKET_OFFSET: usize = 8;
+
+/// Every job id of a market (0..next_job_id) with its account, if still open. The open ones come
+/// from the index in one request (jobs whose `market` is this one) where the node has it, else
+/// from reading every job address the counter derives.
 pub async fn market_jobs(chain: &dyn Chain, market: &Pubkey) -> anyhow::Result<(Market, Vec<JobSlot>)> {
     let m = fetch_market(chain, market).await?;
+    let by_market = [AccountFilter::Memcmp { offset: JOB_MARKET_OFFSET, bytes: market.to_bytes().to_vec() }];
+    if let Some(open) = discover::<Job>(chain, &by_market).await? {
+        let mut open: std::collections::BTreeMap<Pubkey, Job> =
+            open.into_iter().filter(|(_, j)| j.market == *market).collect();
+        let slots = (0..m.next_job_id)
+            .map(|id| {
+                let key = jsdk::job_pda(market, id);
+                let job = open.remove(&key).filter(|j| j.job_id == id);
+                JobSlot { id, key, job }
+            })
+            .collect();
+        return Ok((m, slots));
+    }
+    let slots = jobs_by_derivation(chain, market, &m).await?;
+    Ok((m, slots))
+}
+
+/// [`market_jobs`] without the index: every job address the counter derives, 100 per request.
+pub async fn market_jobs_by_derivation(chain: &dyn Chain, market: &Pubkey) -> anyhow::Result<(Market, Vec<JobSlot>)> {
+    let m = fetch_market(chain, market).await?;
+    let slots = jobs_by_derivation(chain, market, &m).await?;
+    Ok((m, slots))
+}
+
+async fn jobs_by_derivation(chain: &dyn Chain, market: &Pubkey, m: &Market) -> anyhow::Result<Vec<JobSlot>> {
     let keys: Vec<Pubkey> = (0..m.next_job_id).map(|id| jsdk::job_pda(market, id)).collect();
     let mut out = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(100) {
         let accounts = chain.get_multiple_accounts(chunk).await?;
         for (key, a) in chunk.iter().zip(accounts) {
-            let job = a.and_then(|a| cinder_sdk::decode::<Job>(&a.data));
+            let job = a.filter(|a| a.owner == cinder_jobs::ID).and_then(|a| cinder_sdk::decode::<Job>(&a.data));
             out.push(JobSlot { id: out.len() as u64, key: *key, job });
         }
     }
-    Ok((m, out))
+    Ok(out)
 }
 
 pub async fn fetch_market(chain: &dyn Chain, market: &Pubkey) -> anyhow::Result<Market> {

@@ -14,6 +14,10 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::{connect_async, tungstenite::Message};
 
+fn keys_of<T>(v: &[(Pubkey, T)]) -> Vec<Pubkey> {
+    v.iter().map(|(k, _)| *k).collect()
+}
+
 /// Kills the validator if the test fails before stopping it.
 struct Guard(Option<Child>);
 
@@ -190,6 +194,35 @@ async fn the_local_cluster_serves_rpc_websocket_and_time_travel() {
     use base64::Engine as _;
     let data = base64::engine::general_purpose::STANDARD.decode(data).unwrap();
     assert_eq!(token_amount(&data).unwrap(), 99 * TOKEN, "the payment left the client's account");
+
+    // Discovery over getProgramAccounts gives what the event history gives: the bootstrapped
+    // market, model, provider, pool and stakers, and the open job.
+    let by_index = cinder_cli::discover::<Market>(&chain, &[]).await.unwrap().expect("surfpool has getProgramAccounts");
+    assert_eq!(keys_of(&by_index), vec![market_key]);
+    assert_eq!(keys_of(&cinder_cli::markets_by_history(&chain).await.unwrap()), vec![market_key]);
+    let models = cinder_cli::discover::<cinder_jobs::Model>(&chain, &[]).await.unwrap().unwrap();
+    assert_eq!(keys_of(&models), keys_of(&cinder_cli::models_by_history(&chain).await.unwrap()));
+    assert_eq!(keys_of(&models), vec![market.model]);
+    let providers = cinder_cli::discover::<cinder_jobs::Provider>(&chain, &[]).await.unwrap().unwrap();
+    assert_eq!(keys_of(&providers), keys_of(&cinder_cli::providers_by_history(&chain).await.unwrap()));
+    assert_eq!(providers.len(), 1);
+    let pools = cinder_cli::discover::<cinder_staking::StakePool>(&chain, &[]).await.unwrap().unwrap();
+    assert_eq!(keys_of(&pools), keys_of(&cinder_cli::pools_by_history(&chain).await.unwrap()));
+    assert_eq!(keys_of(&pools), vec![market.pool]);
+    let stakers = cinder_cli::stakers(&chain).await.unwrap();
+    assert_eq!(stakers, cinder_cli::stakers_by_history(&chain).await.unwrap());
+    assert_eq!(stakers.len(), 1 + c.verifiers.len(), "the provider and every verifier staked: {stakers:?}");
+    let (_, slots) = cinder_cli::market_jobs(&chain, &market_key).await.unwrap();
+    let (_, derived) = cinder_cli::market_jobs_by_derivation(&chain, &market_key).await.unwrap();
+    let open = |s: &[cinder_cli::JobSlot]| {
+        s.iter().map(|j| (j.id, j.key, j.job.as_ref().map(|j| (j.job_id, j.client, j.payment)))).collect::<Vec<_>>()
+    };
+    assert_eq!(open(&slots), open(&derived));
+    assert_eq!(slots.len() as u64, job_id + 1);
+    assert_eq!(open(&slots).last().unwrap().2, Some((job_id, solana_signer::Signer::pubkey(&client), TOKEN)));
+    // A filter that matches nothing finds nothing (the node applies the market filter).
+    let other_market = [cinder_sdk::chain::AccountFilter::Memcmp { offset: 8, bytes: vec![0xab; 32] }];
+    assert_eq!(cinder_cli::discover::<cinder_jobs::Job>(&chain, &other_market).await.unwrap().unwrap().len(), 0);
 
     // Time travel moves the clock the programs see.
     let now = chain.unix_timestamp().await.unwrap();

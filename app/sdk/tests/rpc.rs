@@ -15,7 +15,7 @@ use base64::{engine::general_purpose::STANDARD as B64, Engine as _};
 use cinder_sdk::{
     chain::{
         rpc::{Commitment, RpcChain, RpcConfig, COMPUTE_BUDGET_PROGRAM_ID},
-        submit_and_wait, Chain, ChainAccount, ChainError, Resolution,
+        submit_and_wait, AccountFilter, Chain, ChainAccount, ChainError, Resolution,
     },
     AccountMeta, Instruction, Pubkey,
 };
@@ -810,10 +810,16 @@ async fn a_node_behind_is_retried_then_answers() {
         assert_eq!(chain.get_account(&Pubkey::new_from_array([1; 32])).await.unwrap(), None);
         assert_eq!(server.calls("getAccountInfo").len(), 3);
         // A definitive error object is not retried.
+        let server = Server::start(|_| Reply::RpcError(-32602, "Invalid params")).await;
+        let chain = RpcChain::new(&server.url, fast_config());
+        let err = chain.get_account(&Pubkey::new_from_array([1; 32])).await.unwrap_err();
+        assert!(matches!(&err, ChainError::Rpc(m) if m.contains("-32602")), "{err:?}");
+        assert_eq!(server.requests().len(), 1);
+        // Nor is a missing method; it says so, for callers with another way.
         let server = Server::start(|_| Reply::RpcError(-32601, "Method not found")).await;
         let chain = RpcChain::new(&server.url, fast_config());
         let err = chain.get_account(&Pubkey::new_from_array([1; 32])).await.unwrap_err();
-        assert!(matches!(&err, ChainError::Rpc(m) if m.contains("-32601")), "{err:?}");
+        assert!(matches!(&err, ChainError::Unsupported(m) if m.contains("-32601")), "{err:?}");
         assert_eq!(server.requests().len(), 1);
     })
     .await;
@@ -1009,6 +1015,46 @@ async fn submit_failure_answer_for_landed_bytes_resolves_as_landed() {
         let tx = chain.prepare(&ix, &payer, &[&other]).await.unwrap();
         let r = submit_and_wait(&chain, &tx, Duration::from_secs(5), Duration::from_millis(10)).await.unwrap();
         assert!(matches!(r, Resolution::Failed { code: Some(6000), .. }), "{r:?}");
+    })
+    .await;
+}
+
+/// `getProgramAccounts`: the filters go out as `dataSize` and base58 `memcmp`, the keyed accounts
+/// decode; a node that disabled its index (-32010) or lacks the method (-32601) answers
+/// `Unsupported`, which discovery takes as "use the history".
+#[tokio::test]
+async fn program_accounts_request_shape_and_unsupported_nodes() {
+    bounded(async {
+        let owner = Pubkey::new_from_array([5; 32]);
+        let key = Pubkey::new_from_array([6; 32]);
+        let account = json!({"lamports": 9, "data": [B64.encode([1u8, 2, 3]), "base64"], "owner": owner.to_string(),
+                             "executable": false, "rentEpoch": 0, "space": 3});
+        let server =
+            Server::start(move |_| Reply::Result(json!([{"pubkey": key.to_string(), "account": account}]))).await;
+        let chain = RpcChain::new(&server.url, fast_config());
+        let filters = [AccountFilter::DataSize(3), AccountFilter::Memcmp { offset: 1, bytes: vec![2, 3] }];
+        let got = chain.program_accounts(&owner, &filters).await.unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            (got[0].0, got[0].1.lamports, got[0].1.data.clone(), got[0].1.owner),
+            (key, 9, vec![1, 2, 3], owner)
+        );
+        let req = &server.calls("getProgramAccounts")[0]["params"];
+        assert_eq!(req[0], json!(owner.to_string()));
+        assert_eq!(req[1]["encoding"], "base64");
+        assert_eq!(
+            req[1]["filters"],
+            json!([{"dataSize": 3}, {"memcmp": {"offset": 1, "bytes": bs58::encode([2u8, 3]).into_string()}}])
+        );
+        assert!(filters.iter().all(|f| f.matches(&[1, 2, 3])));
+        assert!(!AccountFilter::Memcmp { offset: 2, bytes: vec![3, 4] }.matches(&[1, 2, 3]));
+        for code in [-32010, -32601] {
+            let server = Server::start(move |_| Reply::RpcError(code, "getProgramAccounts is disabled")).await;
+            let chain = RpcChain::new(&server.url, fast_config());
+            let err = chain.program_accounts(&owner, &filters).await.unwrap_err();
+            assert!(matches!(err, ChainError::Unsupported(_)), "{code}: {err:?}");
+            assert_eq!(server.requests().len(), 1, "not retried");
+        }
     })
     .await;
 }

@@ -7,7 +7,14 @@
 //! safe as a crash and the next start resumes it); a second signal exits at once (status 130).
 use std::{ffi::OsString, path::PathBuf, sync::Arc, time::Duration};
 
-use cinder_sdk::chain::rpc::{RpcChain, RpcConfig};
+use anyhow::Context as _;
+use cinder_sdk::{
+    chain::{
+        rpc::{RpcChain, RpcConfig},
+        AccountFilter, Chain, ChainError,
+    },
+    Pubkey,
+};
 use clap::{Parser, Subcommand};
 
 use crate::{settings::read_keypair, ContentStore, Engine, Journal, Metrics, Node, Provider, Role, Settings, Verifier};
@@ -51,20 +58,70 @@ fn init_logs() {
 /// Connects a worker as `s` describes: keypair, model, RPC, store and journal.
 pub async fn connect(s: &Settings) -> anyhow::Result<Node> {
     let keypair = read_keypair(&s.keypair)?;
-    let market = s.market.parse().map_err(|_| anyhow::anyhow!("market `{}` is not a public key", s.market))?;
     let dtype = s.dtype.parse().map_err(|e| anyhow::anyhow!("dtype: {e}"))?;
     let engine = Engine::load(&s.model_dir, dtype, s.threads)
         .map_err(|e| anyhow::anyhow!("cannot load the model in {}: {e}", s.model_dir.display()))?;
     let chain = RpcChain::new(s.rpc_url.clone(), RpcConfig { ws_url: s.ws_url.clone(), ..Default::default() });
+    let market = match &s.market {
+        Some(m) => m.parse().map_err(|_| anyhow::anyhow!("market `{m}` is not a public key"))?,
+        None => market_for_model(&chain, &engine.model_id()).await?,
+    };
     let store =
         ContentStore::open(&s.store_dir).map_err(|e| anyhow::anyhow!("store {}: {e}", s.store_dir.display()))?;
     let journal = Journal::open(&s.journal)?;
     let mut node =
         Node::connect(Arc::new(chain), keypair, market, Arc::new(engine), store, journal, Arc::new(Metrics::default()))
             .await?;
+    if node.model_id != node.engine.model_id() {
+        anyhow::bail!(
+            "the model in {} (model id {}) is not the model of market {market} (model id {})",
+            s.model_dir.display(),
+            cinder_sdk::util::hex(&node.engine.model_id()),
+            cinder_sdk::util::hex(&node.model_id)
+        );
+    }
     node.max_input_bytes = s.max_input_bytes;
     node.fetch_timeout = Duration::from_secs(s.fetch_timeout_secs);
+    node.max_parallel_verifications = s.max_parallel_verifications;
     Ok(node)
+}
+
+/// The one market whose model is `model_id` (settings without `market`), found with
+/// `getProgramAccounts`; an error that lists them when there are several, and one that asks
+/// for `market` when there are none or the node has no index.
+pub async fn market_for_model(chain: &dyn Chain, model_id: &[u8; 32]) -> anyhow::Result<Pubkey> {
+    use anchor_lang::Discriminator as _;
+    let filters = [AccountFilter::Memcmp { offset: 0, bytes: cinder_jobs::Market::DISCRIMINATOR.to_vec() }];
+    let found = match chain.program_accounts(&cinder_jobs::ID, &filters).await {
+        Ok(found) => found,
+        Err(ChainError::Unsupported(_)) => {
+            anyhow::bail!("`market` is not set and this RPC node cannot list markets (no getProgramAccounts): set it")
+        }
+        Err(e) => return Err(e).context("listing the markets"),
+    };
+    let mut matching: Vec<Pubkey> = found
+        .into_iter()
+        .filter(|(_, a)| a.owner == cinder_jobs::ID)
+        .filter_map(|(k, a)| cinder_sdk::decode::<cinder_jobs::Market>(&a.data).map(|m| (k, m)))
+        .filter(|(_, m)| m.model_id == *model_id)
+        .map(|(k, _)| k)
+        .collect();
+    matching.sort();
+    match matching.as_slice() {
+        [one] => {
+            tracing::info!(market = %one, "serving the only market of this model");
+            Ok(*one)
+        }
+        [] => anyhow::bail!(
+            "`market` is not set and no market on this cluster serves model id {}",
+            cinder_sdk::util::hex(model_id)
+        ),
+        many => anyhow::bail!(
+            "`market` is not set and {} markets serve this model: {}; set one",
+            many.len(),
+            many.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ")
+        ),
+    }
 }
 
 /// The whole command line: parses `args` (the first is the program name), runs, and returns the
@@ -123,9 +180,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             return Ok(());
         }
     };
-    tracing::info!(role = ?settings.role, market = %settings.market, worker = %node.me(), "connected");
+    tracing::info!(role = ?settings.role, market = %node.market_key, worker = %node.me(), "connected");
     if check_only {
-        println!("ok: {:?} {} on market {}", settings.role, node.me(), settings.market);
+        println!("ok: {:?} {} on market {}", settings.role, node.me(), node.market_key);
         return Ok(());
     }
     if let Some(addr) = settings.metrics_addr.clone() {

@@ -86,6 +86,8 @@ pub struct Node {
     pub fetch_timeout: Duration,
     /// How long one send waits for a verdict before leaving the signature journaled as undecided.
     pub confirm_timeout: Duration,
+    /// How many results a verifier re-executes at once (at least 1).
+    pub max_parallel_verifications: usize,
     /// Interval of signature-status polls while waiting.
     pub status_poll: Duration,
 }
@@ -114,6 +116,7 @@ impl Node {
             max_input_bytes: 64 * 1024,
             fetch_timeout: Duration::from_secs(10),
             confirm_timeout: Duration::from_secs(30),
+            max_parallel_verifications: 2,
             status_poll: Duration::from_millis(400),
         })
     }

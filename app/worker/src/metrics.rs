@@ -18,6 +18,9 @@ pub struct Metrics {
     pub challenges: AtomicU64,
     pub votes: AtomicU64,
     pub tx_errors: AtomicU64,
+    /// Re-executions running now, and the most that ever ran at once (gauges).
+    pub verifications_in_flight: AtomicU64,
+    pub verifications_in_flight_peak: AtomicU64,
 }
 
 impl Metrics {
@@ -38,9 +41,37 @@ impl Metrics {
             ("cinder_worker_votes_total", &self.votes, "Votes committed or revealed"),
             ("cinder_worker_transaction_errors_total", &self.tx_errors, "Failed transactions"),
         ];
-        rows.iter()
+        let gauges = [
+            ("cinder_worker_verifications_in_flight", &self.verifications_in_flight, "Re-executions running now"),
+            (
+                "cinder_worker_verifications_in_flight_peak",
+                &self.verifications_in_flight_peak,
+                "Most re-executions that ran at once",
+            ),
+        ];
+        let mut out: String = rows
+            .iter()
             .map(|(n, c, h)| format!("# HELP {n} {h}\n# TYPE {n} counter\n{n} {}\n", c.load(Ordering::Relaxed)))
-            .collect()
+            .collect();
+        for (n, g, h) in gauges {
+            out.push_str(&format!("# HELP {n} {h}\n# TYPE {n} gauge\n{n} {}\n", g.load(Ordering::Relaxed)));
+        }
+        out
+    }
+
+    /// Counts one re-execution in flight until the guard drops.
+    pub fn verification_started(&self) -> InFlight<'_> {
+        let now = self.verifications_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.verifications_in_flight_peak.fetch_max(now, Ordering::SeqCst);
+        InFlight(self)
+    }
+}
+
+pub struct InFlight<'a>(&'a Metrics);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.verifications_in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

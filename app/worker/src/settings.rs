@@ -23,8 +23,10 @@ pub struct Settings {
     pub ws_url: Option<String>,
     /// Path of the worker's keypair file (a JSON array of 64 bytes, Solana CLI format).
     pub keypair: PathBuf,
-    /// The market to serve (base58).
-    pub market: String,
+    /// The market to serve (base58). When absent, the one market on the cluster whose model is
+    /// `model_dir`'s (found with `getProgramAccounts`; an error if there are none or several).
+    #[serde(default)]
+    pub market: Option<String>,
     /// Local Hugging Face-format model directory (config.json, tokenizer.json, *.safetensors).
     pub model_dir: PathBuf,
     /// Compute dtype: f32 (default), f16 or bf16. Jobs that ask for another dtype are refused.
@@ -48,6 +50,9 @@ pub struct Settings {
     /// Seconds to wait for an http(s) input.
     #[serde(default = "default_fetch_timeout")]
     pub fetch_timeout_secs: u64,
+    /// Verifier: how many results it re-executes at once (at least 1; default 2).
+    #[serde(default = "default_parallel")]
+    pub max_parallel_verifications: usize,
     /// TESTING ONLY (cargo feature `testing`, used by the demo and the tests): jobs for which a
     /// provider commits to a wrong result. A release build rejects the key as unknown.
     #[cfg(feature = "testing")]
@@ -66,6 +71,9 @@ fn default_max_input() -> usize {
 }
 fn default_fetch_timeout() -> u64 {
     10
+}
+fn default_parallel() -> usize {
+    2
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -97,7 +105,7 @@ impl Settings {
             s.keypair = v.into();
         }
         if let Some(v) = env("CINDER_WORKER_MARKET") {
-            s.market = v;
+            s.market = Some(v);
         }
         if let Some(v) = env("CINDER_WORKER_MODEL_DIR") {
             s.model_dir = v.into();
@@ -115,10 +123,14 @@ impl Settings {
         for path in [&mut s.keypair, &mut s.model_dir, &mut s.store_dir, &mut s.journal] {
             *path = expand_home(path, home.as_deref())?;
         }
-        s.market
-            .parse::<anchor_lang::prelude::Pubkey>()
-            .map_err(|_| format!("market `{}` is not a base58 public key", s.market))?;
+        if let Some(m) = &s.market {
+            m.parse::<anchor_lang::prelude::Pubkey>()
+                .map_err(|_| format!("market `{m}` is not a base58 public key"))?;
+        }
         s.dtype.parse::<cinder_inference::DType>().map_err(|e| format!("dtype: {e}"))?;
+        if s.max_parallel_verifications == 0 {
+            return Err("max_parallel_verifications must be at least 1".into());
+        }
         Ok(s)
     }
 }
@@ -181,6 +193,18 @@ journal = "/tmp/j.sqlite"
         assert!(Settings::parse(&bad, |_| None).unwrap_err().contains("not a base58 public key"));
         let bad = format!("{SAMPLE}\ndtype = \"int4\"\n");
         assert!(Settings::parse(&bad, |_| None).unwrap_err().contains("dtype"));
+        let bad = format!("{SAMPLE}\nmax_parallel_verifications = 0\n");
+        assert!(Settings::parse(&bad, |_| None).unwrap_err().contains("max_parallel_verifications"));
+    }
+
+    /// The shipped example parses with no environment at all: no placeholder, every key known;
+    /// the market is left to discovery and re-execution runs two at a time.
+    #[test]
+    fn the_shipped_example_parses() {
+        let text = include_str!("../worker.example.toml");
+        let s = Settings::parse(text, |k| (k == "HOME").then(|| "/home/op".into())).unwrap();
+        assert_eq!((s.market.as_deref(), s.max_parallel_verifications), (None, 2));
+        assert_eq!(s.keypair, std::path::PathBuf::from("/home/op/.config/solana/id.json"));
     }
 
     #[test]

@@ -65,6 +65,7 @@ impl Verifier {
         let mut all_closed_so_far = true;
         let before = self.scan_from;
         let mut from = self.scan_from;
+        let mut to_verify = vec![];
         while from < market.next_job_id {
             let to = market.next_job_id.min(from + SCAN);
             for (id, job) in self.node.jobs(from..to).await? {
@@ -80,17 +81,65 @@ impl Verifier {
                     }
                     Some(job) => {
                         all_closed_so_far = false;
-                        actions += self.attend(key, &job, now).await?;
+                        if self.needs_verdict(&key, &job, now)? {
+                            to_verify.push((key, job));
+                        } else {
+                            actions += self.attend(key, &job, now).await?;
+                        }
                     }
                 }
             }
             from = to;
         }
+        actions += self.verify_all(to_verify, now).await?;
         if self.scan_from != before {
             self.node.journal.set_meta(&Self::cursor_key(&self.node), &self.scan_from.to_string())?;
         }
         actions += self.prune_seen().await?;
         Ok(actions)
+    }
+
+    /// A submitted result of another provider, in its window, that this verifier has not judged.
+    fn needs_verdict(&self, key: &Pubkey, job: &Job, now: i64) -> Result<bool, WorkerError> {
+        if job.status != JobStatus::Submitted || job.provider == self.node.me() || now > job.window_end {
+            return Ok(false);
+        }
+        Ok(self.node.journal.get(&key.to_string())?.is_none_or(|e| e.vote.is_none() && e.state != "failed"))
+    }
+
+    /// Re-executes `jobs` at most `max_parallel_verifications` at a time, then challenges the
+    /// wrong ones, in job order. Every verdict is journaled as it comes, so a crash loses none.
+    async fn verify_all(&self, jobs: Vec<(Pubkey, Job)>, now: i64) -> Result<usize, WorkerError> {
+        use futures_util::StreamExt as _;
+        if jobs.is_empty() {
+            return Ok(0);
+        }
+        let limit = self.node.max_parallel_verifications.max(1);
+        let mut verdicts: Vec<(Pubkey, Job, Result<Option<u8>, WorkerError>)> = futures_util::stream::iter(jobs)
+            .map(|(key, job)| async move {
+                let v = self.verdict(&key, &job).await;
+                (key, job, v)
+            })
+            .buffer_unordered(limit)
+            .collect()
+            .await;
+        verdicts.sort_by_key(|(_, job, _)| job.job_id);
+        let mut actions = 0;
+        let mut first_error = None;
+        for (key, job, v) in verdicts {
+            match v {
+                Ok(Some(VOTE_RESULT_WRONG)) if now <= job.window_end => actions += self.challenge(&key, &job).await?,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(job_id = job.job_id, error = %e, "re-execution step failed");
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(actions),
+        }
     }
 
     async fn dispute(&self, job: &Pubkey) -> Result<Option<Dispute>, WorkerError> {
@@ -155,7 +204,10 @@ impl Verifier {
                 return Ok(None);
             }
         };
-        let out = match n.engine.run(req, key.to_bytes(), job.provider.to_bytes()).await {
+        let in_flight = n.metrics.verification_started();
+        let out = n.engine.run(req, key.to_bytes(), job.provider.to_bytes()).await;
+        drop(in_flight);
+        let out = match out {
             Ok(o) => o,
             Err(refusal) => {
                 tracing::warn!(job_id = job.job_id, reason = %refusal, "re-execution failed; abstaining");

@@ -698,3 +698,47 @@ async fn the_verifier_removes_dead_registrations_its_draw_named() {
     }
     assert_eq!(left.len() + dead.iter().filter(|d| !left.contains(d)).count(), 12);
 }
+
+/// A verifier re-executes the results it has not judged at most `max_parallel_verifications` at
+/// a time: with a limit of 1 never two at once, with 2 two at once (the first is still running
+/// when the second starts, since each runs on the blocking pool); every verdict is journaled
+/// and equal, whatever the limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn re_execution_runs_in_parallel_within_its_bound() {
+    use cinder_worker::{Provider, Verifier};
+    let h = harness::harness().await;
+    let market = h.d.market.market;
+    let mut jobs = vec![];
+    for id in 0..4u64 {
+        let hash = h.store.put(format!("parallel {id}").as_bytes()).unwrap();
+        jobs.push(h.post(id, hash, cinder_worker::ContentStore::uri(&hash), 6).await);
+    }
+    let mut p = Provider::new(h.node(market, "p.sqlite").await);
+    for _ in 0..12 {
+        p.tick().await.unwrap();
+    }
+    for j in &jobs {
+        let j: cinder_jobs::Job = cinder_sdk::fetch(&h.chain, j).await.unwrap().unwrap();
+        assert_eq!(j.status, cinder_jobs::JobStatus::Submitted, "job {}", j.job_id);
+    }
+    let faucet = h.chain.faucet();
+    for (limit, journal) in [(1usize, "v1.sqlite"), (2, "v2.sqlite")] {
+        let v = h.d.participant(&h.chain, &faucet, 1_000_000_000, 0).await.unwrap();
+        let mut node = h.node_of(&v, market, journal).await;
+        node.max_parallel_verifications = limit;
+        let mut ver = Verifier::new(node);
+        assert_eq!(ver.tick().await.unwrap(), 0, "nothing to challenge");
+        let m = &ver.node.metrics;
+        use std::sync::atomic::Ordering::SeqCst;
+        assert_eq!(m.results_verified.load(SeqCst), 4);
+        assert_eq!(m.verifications_in_flight.load(SeqCst), 0);
+        assert_eq!(m.verifications_in_flight_peak.load(SeqCst), limit as u64, "limit {limit}");
+        for j in &jobs {
+            let e = ver.node.journal.get(&j.to_string()).unwrap().expect("journaled");
+            assert_eq!((e.state.as_str(), e.vote), ("verified", Some(cinder_sdk::verification::VOTE_RESULT_CORRECT)));
+        }
+        // A second tick re-executes nothing: the verdicts are journaled.
+        ver.tick().await.unwrap();
+        assert_eq!(ver.node.metrics.results_verified.load(SeqCst), 4);
+    }
+}

@@ -198,6 +198,30 @@ pub enum ChainError {
     /// concluded until the signature is resolved ([`resolve`]).
     #[error("transaction {signature} is not decided yet: {reason}")]
     Undecided { signature: String, reason: String },
+    /// The node (or this chain) does not offer the method: JSON-RPC -32601, or an index the
+    /// operator disabled (-32010). Callers with another way to get the answer use it.
+    #[error("not supported by this node: {0}")]
+    Unsupported(String),
+}
+
+/// A `getProgramAccounts` filter; every filter must match.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccountFilter {
+    /// The account's data is exactly this many bytes.
+    DataSize(u64),
+    /// The data at `offset` equals `bytes`.
+    Memcmp { offset: usize, bytes: Vec<u8> },
+}
+
+impl AccountFilter {
+    pub fn matches(&self, data: &[u8]) -> bool {
+        match self {
+            AccountFilter::DataSize(n) => data.len() as u64 == *n,
+            AccountFilter::Memcmp { offset, bytes } => {
+                data.get(*offset..).is_some_and(|rest| rest.len() >= bytes.len() && rest[..bytes.len()] == bytes[..])
+            }
+        }
+    }
 }
 
 impl ChainError {
@@ -262,6 +286,18 @@ pub trait Chain: Send + Sync {
 
     /// The cluster's block height (what a blockhash's last valid block height is compared with).
     fn block_height(&self) -> BoxFuture<'_, ChainResult<u64>>;
+
+    /// Every account owned by `program` that matches all `filters` (`getProgramAccounts`), in no
+    /// particular order. [`ChainError::Unsupported`] where the node does not offer it (many
+    /// public nodes disable it): discovery then falls back to event history.
+    fn program_accounts<'a>(
+        &'a self,
+        program: &'a Pubkey,
+        filters: &'a [AccountFilter],
+    ) -> BoxFuture<'a, ChainResult<Vec<(Pubkey, ChainAccount)>>> {
+        let _ = (program, filters);
+        Box::pin(async { Err(ChainError::Unsupported("getProgramAccounts".into())) })
+    }
 
     /// Signatures of transactions that touched `key`, oldest first (`getSignaturesForAddress`).
     fn signatures_for_address<'a>(&'a self, key: &'a Pubkey) -> BoxFuture<'a, ChainResult<Vec<String>>> {

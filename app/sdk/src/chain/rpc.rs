@@ -38,14 +38,17 @@
 //!   | -32019 | long-term storage unreachable, try again                   | reads                       |
 //!
 //!   Every other error object is returned at once as [`ChainError::Rpc`] with its message and
-//!   code: among them -32600 invalid request, -32601 method not found, -32602 invalid params,
-//!   -32700 parse error, -32001 block cleaned up, -32003 signature verification failure, -32006
+//!   code: among them -32600 invalid request, -32602 invalid params, -32700 parse error, -32001 block cleaned up, -32003 signature verification failure, -32006
 //!   precompile verification failure, -32011 no transaction history on this node, -32015
-//!   unsupported transaction version. The one exception is -32002 (`sendTransaction` preflight
+//!   unsupported transaction version. -32601 method not found and -32010 (a key excluded from
+//!   the node's secondary indexes, as `getProgramAccounts` answers where the operator disabled
+//!   them) become [`ChainError::Unsupported`], so discovery falls back to event history. The one
+//!   exception is -32002 (`sendTransaction` preflight
 //!   simulation failed): it becomes [`ChainError::Transaction`] with the custom program error code
 //!   from `data.err` and the logs from `data.logs` when the data carries them, except when
 //!   `data.err` is `"AlreadyProcessed"` (the same signature already landed) or
-//!   `"BlockhashNotFound"` (this node does not know the blockhash yet): those say nothing about the
+//!   `"BlockhashNotFound"` (this node does not know the blockhash yet), or the message says so
+//!   without `data` (surfpool: "… has already been processed"): those say nothing about the
 //!   transaction failing and stay [`ChainError::Rpc`], so a caller resolves the signature instead.
 //!   Resending `sendTransaction` is safe: the request carries the same signed bytes, and one
 //!   signature lands at most once. Other methods (for example `requestAirdrop` through
@@ -74,7 +77,7 @@ use solana_transaction::{Hash, Message, Transaction};
 use tokio::time::{sleep, Instant};
 use tracing::{debug, warn};
 
-use super::{BoxFuture, Chain, ChainAccount, ChainError, ChainResult, PreparedTx, TxReceipt, TxStatus};
+use super::{AccountFilter, BoxFuture, Chain, ChainAccount, ChainError, ChainResult, PreparedTx, TxReceipt, TxStatus};
 use crate::{AccountMeta, Instruction};
 
 /// Most keys one `getMultipleAccounts` request may carry (the node's limit).
@@ -252,6 +255,12 @@ impl UiAccount {
     }
 }
 
+#[derive(Deserialize)]
+struct KeyedUiAccount {
+    pubkey: String,
+    account: UiAccount,
+}
+
 fn parse_pubkey(s: &str) -> ChainResult<Pubkey> {
     let bytes = bs58::decode(s).into_vec().map_err(|e| ChainError::Decode(format!("pubkey {s:?}: {e}")))?;
     let arr: [u8; 32] = bytes.try_into().map_err(|_| ChainError::Decode(format!("pubkey {s:?}: not 32 bytes")))?;
@@ -324,6 +333,8 @@ impl CallError {
 // JSON-RPC error codes: JSON-RPC 2.0 and Agave's `rpc-client-api/src/custom_error.rs`.
 const INTERNAL_ERROR: i64 = -32603;
 const SEND_TRANSACTION_PREFLIGHT_FAILURE: i64 = -32002;
+const METHOD_NOT_FOUND: i64 = -32601;
+const KEY_EXCLUDED_FROM_SECONDARY_INDEX: i64 = -32010;
 const BLOCK_NOT_AVAILABLE: i64 = -32004;
 const NODE_UNHEALTHY: i64 = -32005;
 const SLOT_SKIPPED: i64 = -32007;
@@ -361,6 +372,9 @@ fn classify_rpc_error(method: &str, err: &Value) -> CallError {
     let message = format!("{method}: {msg} (code {code})");
     if is_transient(method, code) {
         return CallError::retryable(message);
+    }
+    if code == METHOD_NOT_FOUND || code == KEY_EXCLUDED_FROM_SECONDARY_INDEX {
+        return CallError::Final(ChainError::Unsupported(message));
     }
     if code == SEND_TRANSACTION_PREFLIGHT_FAILURE {
         // `data` is the preflight simulation result: `err`, `logs`, `unitsConsumed`, ...
@@ -597,6 +611,27 @@ impl RpcChain {
             )));
         }
         r.value.into_iter().map(|a| a.map(UiAccount::decode).transpose()).collect()
+    }
+
+    /// `getProgramAccounts` with `filters` (base64 data; memcmp bytes sent base58).
+    pub async fn get_program_accounts(
+        &self,
+        program: &Pubkey,
+        filters: &[AccountFilter],
+    ) -> ChainResult<Vec<(Pubkey, ChainAccount)>> {
+        let filters: Vec<Value> = filters
+            .iter()
+            .map(|f| match f {
+                AccountFilter::DataSize(n) => json!({ "dataSize": n }),
+                AccountFilter::Memcmp { offset, bytes } => {
+                    json!({ "memcmp": { "offset": offset, "bytes": bs58::encode(bytes).into_string() } })
+                }
+            })
+            .collect();
+        let mut cfg = self.read_cfg();
+        cfg["filters"] = json!(filters);
+        let r: Vec<KeyedUiAccount> = self.call("getProgramAccounts", json!([program.to_string(), cfg])).await?;
+        r.into_iter().map(|k| Ok((parse_pubkey(&k.pubkey)?, k.account.decode()?))).collect()
     }
 
     /// `getLatestBlockhash` → (blockhash, lastValidBlockHeight).
@@ -1080,6 +1115,14 @@ impl Chain for RpcChain {
 
     fn submit<'a>(&'a self, tx: &'a PreparedTx) -> BoxFuture<'a, ChainResult<()>> {
         Box::pin(self.submit_prepared(tx))
+    }
+
+    fn program_accounts<'a>(
+        &'a self,
+        program: &'a Pubkey,
+        filters: &'a [AccountFilter],
+    ) -> BoxFuture<'a, ChainResult<Vec<(Pubkey, ChainAccount)>>> {
+        Box::pin(self.get_program_accounts(program, filters))
     }
 
     fn statuses<'a>(&'a self, signatures: &'a [String]) -> BoxFuture<'a, ChainResult<Vec<TxStatus>>> {
