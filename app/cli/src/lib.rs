@@ -13,6 +13,7 @@
 
 pub mod audit;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod history;
 pub mod store;

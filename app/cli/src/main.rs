@@ -11,5 +11,5 @@ async fn main() {
     } else {
         builder.init();
     }
-    std::process::exit(cinder_cli::cli::main_with(cli).await);
+    std::process::exit(cinder_cli::cli::main_with(cli).await.into());
 }

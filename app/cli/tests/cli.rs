@@ -2,7 +2,7 @@
 use anchor_spl::token_2022::spl_token_2022;
 use cinder_cli::{
     audit,
-    cli::{execute, Cli, Ctx, OutputFormat},
+    cli::{execute, Cli, Ctx, Exit, OutputFormat},
     config, job_history,
     store::Store,
 };
@@ -145,7 +145,7 @@ async fn audit_passes_on_a_healthy_deployment_counts_strays_and_fails_on_a_short
     // `cinder audit` exits non-zero on it.
     let c = cli(&["audit"]);
     let out = execute(&c, &Ctx::from_cli(&c).unwrap(), &w.chain).await.unwrap();
-    assert_eq!(out.code, 3);
+    assert_eq!(out.code, Exit::AuditMismatch);
     assert!(out.text.contains("FINDING") && out.text.contains("audit FAILED"), "{}", out.text);
 }
 
@@ -196,7 +196,7 @@ async fn commands_post_show_list_and_audit_on_the_local_chain() {
     let ctx = Ctx::from_cli(&c).unwrap();
     assert_eq!(ctx.output, OutputFormat::Json);
     let out = execute(&c, &ctx, &w.chain).await.expect("job post");
-    assert_eq!(out.code, 0);
+    assert_eq!(out.code, Exit::Ok);
     let job = out.json["job"].as_str().unwrap().to_owned();
     assert_eq!(out.json["job_id"], 0);
     assert_eq!(out.json["payment"], PRICE);
@@ -221,7 +221,7 @@ async fn commands_post_show_list_and_audit_on_the_local_chain() {
     }
 
     let out = execute(&run(&["audit"]), &ctx, &w.chain).await.unwrap();
-    assert_eq!((out.code, out.json["ok"].clone()), (0, serde_json::json!(true)), "{}", out.json);
+    assert_eq!((out.code, out.json["ok"].clone()), (Exit::Ok, serde_json::json!(true)), "{}", out.json);
 
     let out = execute(&run(&["job", "cancel", &job, "--token-account", &token]), &ctx, &w.chain).await.unwrap();
     assert_eq!(out.json["refunded"], PRICE);
@@ -243,10 +243,10 @@ fn argument_parser() {
         cli(&["-o", "json", "job", "post", "--market", &m, "--prompt", "hi", "--max-tokens", "5", "--top-p", "0.9"]);
     assert_eq!(c.output, OutputFormat::Json);
     match c.command {
-        cinder_cli::cli::Command::Job(cinder_cli::cli::JobCmd::Post { prompt, inference, .. }) => {
-            assert_eq!(prompt.as_deref(), Some("hi"));
-            assert_eq!(inference.params().max_tokens, 5);
-            assert_eq!(f32::from_bits(inference.params().top_p_bits), 0.9);
+        cinder_cli::cli::Command::Job(cinder_cli::cli::JobCmd::Post(a)) => {
+            assert_eq!(a.prompt.as_deref(), Some("hi"));
+            assert_eq!(a.inference.params().max_tokens, 5);
+            assert_eq!(f32::from_bits(a.inference.params().top_p_bits), 0.9);
         }
         other => panic!("{other:?}"),
     }
@@ -480,7 +480,7 @@ async fn job_result_checks_the_stored_output_against_the_on_chain_hash() {
     let out = execute(&c, &ctx, &w.chain).await.unwrap();
     assert_eq!(
         (out.code, &out.json["match"], &out.json["output"]),
-        (0, &serde_json::json!(true), &serde_json::json!("four five six"))
+        (Exit::Ok, &serde_json::json!(true), &serde_json::json!("four five six"))
     );
     assert!(out.text.contains("MATCH"), "{}", out.text);
     assert_eq!(out.json["commitment_match"], serde_json::json!(true), "commitment recomputed from the record");
@@ -497,12 +497,12 @@ async fn job_result_checks_the_stored_output_against_the_on_chain_hash() {
     w.chain.send(&[ix], &w.provider.keypair, &[]).await.expect("submit_result");
     let c2 = cli(&["--store", store.dir.to_str().unwrap(), "job", "result", &other.to_string()]);
     let out2 = execute(&c2, &ctx, &w.chain).await.unwrap();
-    assert_eq!((out2.code, &out2.json["commitment_match"]), (5, &serde_json::json!(false)));
+    assert_eq!((out2.code, &out2.json["commitment_match"]), (Exit::ResultMismatch, &serde_json::json!(false)));
 
     // A tampered file (still under the same name) fails the content-address check.
     std::fs::write(store.path_of(&uri).unwrap(), br#"{"output_token_ids":[5,17,10]}"#).unwrap();
     let out = execute(&c, &ctx, &w.chain).await.unwrap();
-    assert_eq!((out.code, &out.json["match"]), (5, &serde_json::json!(false)));
+    assert_eq!((out.code, &out.json["match"]), (Exit::ResultMismatch, &serde_json::json!(false)));
     assert!(out.text.contains("MISMATCH"), "{}", out.text);
 
     // An output not in the store: the error says where to look.
@@ -615,7 +615,7 @@ async fn a_finalized_job_leaves_nothing_behind_and_its_result_stays_readable() {
     // this test posted a placeholder commitment, which the recomputation flags.
     assert_eq!(out.json["computed_hash"], out.json["output_hash"]);
     assert_eq!(out.json["content_address_ok"], true);
-    assert_eq!((&out.json["commitment_match"], out.code), (&serde_json::json!(false), 5));
+    assert_eq!((&out.json["commitment_match"], out.code), (&serde_json::json!(false), Exit::ResultMismatch));
     let out = execute(&cli(&["job", "watch", &job.to_string()]), &ctx, &w.chain).await.unwrap();
     assert_eq!(out.json["status"], "finalized");
     let out =
@@ -772,4 +772,31 @@ async fn admin_stake_provider_and_verifier_commands() {
 
     let r = audit(&chain).await.unwrap();
     assert!(r.ok, "{:?}", r.findings);
+}
+
+/// The binary's exit statuses are the documented ones: 2 for a command line that does not parse,
+/// 1 for an error (here: no node at the URL, with a hint), and the enum's values are stable.
+#[test]
+fn exit_statuses_of_the_binary() {
+    let codes: Vec<i32> =
+        [Exit::Ok, Exit::Failed, Exit::Usage, Exit::AuditMismatch, Exit::WatchTimedOut, Exit::ResultMismatch]
+            .into_iter()
+            .map(i32::from)
+            .collect();
+    assert_eq!(codes, [0, 1, 2, 3, 4, 5]);
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cinder"))
+            .args(args)
+            .env("CINDER_SOLANA_CONFIG", dir.path().join("none.yml"))
+            .env("HOME", dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = run(&["job", "post", "--prompt", "x"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["--url", "http://127.0.0.1:9", "list", "markets"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot reach the RPC node"), "{stderr}");
 }

@@ -1,0 +1,92 @@
+//! `cinder job post`: post a job: stores the input in the local store and escrows the payment.
+use anyhow::{bail, Context as _};
+use cinder_sdk::{chain::Chain, jobs as jsdk, Pubkey};
+use clap::Args;
+use serde_json::json;
+use solana_signer::Signer;
+use std::path::PathBuf;
+
+use crate::{
+    cli::{Ctx, InferenceArgs, Output},
+    commands::{market_keys, sig_out, token_account_or_ata},
+    hex,
+};
+
+#[derive(Debug, Args)]
+pub struct PostArgs {
+    #[arg(long)]
+    pub market: Pubkey,
+    /// The prompt text.
+    #[arg(long, conflicts_with = "file", required_unless_present = "file")]
+    pub prompt: Option<String>,
+    /// A file holding the input.
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    /// Tokens to escrow (default: the market price).
+    #[arg(long)]
+    pub payment: Option<u64>,
+    #[command(flatten)]
+    pub inference: InferenceArgs,
+    /// Only this provider may claim the job.
+    #[arg(long)]
+    pub provider: Option<Pubkey>,
+    /// The token account paying (default: your associated token account of the mint).
+    #[arg(long)]
+    pub token_account: Option<Pubkey>,
+}
+
+pub async fn run(a: &PostArgs, ctx: &Ctx, chain: &dyn Chain) -> anyhow::Result<Output> {
+    let PostArgs { market, prompt, file, payment, inference, provider, token_account } = a;
+    let me = ctx.signer()?;
+    let bytes = match (prompt, file) {
+        (Some(p), _) => p.as_bytes().to_vec(),
+        (None, Some(f)) => std::fs::read(f).with_context(|| format!("reading the input file {}", f.display()))?,
+        (None, None) => bail!("give the input with --prompt TEXT or --file PATH"),
+    };
+    let (input_hash, input_uri) = ctx.store.put(&bytes)?;
+    let (k, m) = market_keys(chain, market).await?;
+    let payment = payment.unwrap_or(m.params.price);
+    if payment < m.params.price {
+        bail!("--payment {payment} is below the market price {}", m.params.price);
+    }
+    let client_token = token_account_or_ata(chain, *token_account, &me.pubkey(), &k.mint, &k.token_program).await?;
+    // The client agrees to the terms it just read; if the market or the protocol fee
+    // changes before the post lands, the program refuses it (MarketTermsChanged).
+    let config: jsdk::ProtocolConfig = cinder_sdk::fetch(chain, &jsdk::config_pda())
+        .await?
+        .context("the protocol config does not exist on this cluster")?;
+    let args = jsdk::PostJobArgs {
+        payment,
+        input_hash,
+        input_uri: input_uri.clone(),
+        params: inference.params(),
+        designated: *provider,
+        expected_terms: jsdk::terms_hash(&m, &config),
+    };
+    // The job id is the market's counter: if someone else posts first, read it again.
+    let mut attempt = 0;
+    let (job_id, r) = loop {
+        let next = if attempt == 0 { m.next_job_id } else { crate::fetch_market(chain, market).await?.next_job_id };
+        match chain.send(&[jsdk::post_job(me.pubkey(), client_token, &k, next, args.clone())], &me, &[]).await {
+            Ok(r) => break (next, r),
+            Err(e)
+                if e.program_error_code()
+                    == Some(cinder_sdk::errors::code_of(cinder_jobs::JobsError::MarketTermsChanged)) =>
+            {
+                bail!("{e}\nthe market's terms changed since they were read: check them with `cinder list markets` and post again");
+            }
+            Err(e) if attempt < 2 && e.program_error_code().is_some() => {
+                attempt += 1;
+                tracing::debug!(error = %e, "post_job failed, retrying with a fresh job id");
+            }
+            Err(e) => return Err(e).context("post_job"),
+        }
+    };
+    let job = k.job(job_id);
+    Ok(sig_out(
+        &format!("posted job {job_id}: {job}\ninput: {input_uri} ({} bytes)\npayment: {payment}", bytes.len()),
+        &r.signature,
+        json!({"job": job.to_string(), "job_id": job_id, "market": market.to_string(), "input_uri": input_uri,
+               "input_hash": hex(&input_hash), "payment": payment}),
+    ))
+}

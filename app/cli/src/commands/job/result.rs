@@ -1,0 +1,156 @@
+//! `cinder job result`: read a job's output and check it against the on-chain output hash and
+//! commitment.
+use anyhow::{bail, Context as _};
+use cinder_jobs::JobStatus;
+use cinder_sdk::{chain::Chain, fetch, Pubkey};
+use clap::Args;
+use serde_json::{json, Value};
+
+use crate::{
+    cli::{Ctx, Exit, Output},
+    hex, store,
+};
+
+#[derive(Debug, Args)]
+pub struct ResultArgs {
+    pub job: Pubkey,
+}
+
+/// What `job result` needs to recheck a result: from the job account while it exists, else from
+/// the job's events.
+struct ResultFacts {
+    market: Pubkey,
+    provider: Pubkey,
+    params: cinder_jobs::InferenceParams,
+    commitment: [u8; 32],
+    output_hash: [u8; 32],
+    output_uri: String,
+}
+
+async fn result_facts(chain: &dyn Chain, job: &Pubkey) -> anyhow::Result<ResultFacts> {
+    if let Some(j) = fetch::<cinder_jobs::Job>(chain, job).await? {
+        if !matches!(j.status, JobStatus::Submitted | JobStatus::Challenged) {
+            bail!(
+                "job {job} is {}: no result yet (follow it with `cinder job watch {job}`)",
+                crate::status_name(j.status)
+            );
+        }
+        return Ok(ResultFacts {
+            market: j.market,
+            provider: j.provider,
+            params: j.params,
+            commitment: j.commitment,
+            output_hash: j.output_hash,
+            output_uri: j.output_uri,
+        });
+    }
+    let posted = crate::events_of::<cinder_jobs::JobPosted>(chain, job).await?;
+    let posted = posted.iter().find(|e| e.job == *job).with_context(|| format!("no JobPosted event for job {job}"))?;
+    let result = crate::events_of::<cinder_jobs::ResultRecorded>(chain, job).await?;
+    let result = result
+        .iter()
+        .rev()
+        .find(|e| e.job == *job)
+        .with_context(|| format!("job {job} is closed and no ResultRecorded event was found for it"))?;
+    Ok(ResultFacts {
+        market: posted.market,
+        provider: result.provider,
+        params: posted.params,
+        commitment: result.commitment,
+        output_hash: result.output_hash,
+        output_uri: result.output_uri.clone(),
+    })
+}
+
+/// Recomputes the commitment (docs/COMMITMENT.md) from an output record — no model needed: every
+/// field it binds is on-chain or in the record.
+fn recompute_commitment(job: &Pubkey, f: &ResultFacts, model_id: [u8; 32], record: &Value) -> Option<[u8; 32]> {
+    use cinder_inference::{CommitmentInput, DType, FinishReason, SamplingParams};
+    let ids = |k: &str| -> Option<Vec<u32>> { serde_json::from_value(record.get(k)?.clone()).ok() };
+    let finish = match record.get("finish_reason")?.as_str()? {
+        "eos" => FinishReason::Eos,
+        "max_tokens" => FinishReason::MaxTokens,
+        _ => return None,
+    };
+    let dtype = match f.params.dtype {
+        0 => DType::F32,
+        1 => DType::F16,
+        2 => DType::Bf16,
+        _ => return None,
+    };
+    let params = SamplingParams {
+        max_tokens: f.params.max_tokens,
+        temperature: f32::from_bits(f.params.temperature_bits),
+        top_k: f.params.top_k,
+        top_p: f32::from_bits(f.params.top_p_bits),
+        seed: f.params.seed,
+    };
+    let input = CommitmentInput::new(
+        job.to_bytes(),
+        f.provider.to_bytes(),
+        model_id,
+        dtype,
+        params,
+        ids("prompt_token_ids")?,
+        ids("output_token_ids")?,
+        finish,
+    );
+    Some(input.commitment())
+}
+
+/// `job result`: reads the output the provider stored under the on-chain output URI and checks it
+/// three ways: the file hashes to its `cas://` name; `cinder_inference::output_hash` of its
+/// `output_token_ids` equals the on-chain output hash; and the commitment recomputed from the
+/// record (prompt and output token ids, finish reason) with the job's on-chain parameters, model,
+/// job and provider keys equals the on-chain commitment. Exit status 5 on any mismatch.
+pub async fn run(a: &ResultArgs, ctx: &Ctx, chain: &dyn Chain) -> anyhow::Result<Output> {
+    let job = &a.job;
+    let f = result_facts(chain, job).await?;
+    let bytes = ctx.store.get(&f.output_uri)?;
+    let content_ok = f
+        .output_uri
+        .strip_prefix(store::SCHEME)
+        .map(|h| h.eq_ignore_ascii_case(&hex(&store::sha256(&bytes))))
+        .unwrap_or(true);
+    let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
+    let ids: Option<Vec<u32>> =
+        parsed.as_ref().and_then(|v| v.get("output_token_ids")).and_then(|v| serde_json::from_value(v.clone()).ok());
+    let (computed, method) = match &ids {
+        Some(ids) => (cinder_inference::output_hash(ids), "cinder_inference::output_hash(output_token_ids)"),
+        None => (store::sha256(&bytes), "sha256(file)"),
+    };
+    let hash_ok = content_ok && computed == f.output_hash;
+    let model_id = crate::fetch_market(chain, &f.market).await.ok().map(|m| m.model_id);
+    let recomputed = match (&parsed, model_id) {
+        (Some(rec), Some(model_id)) => recompute_commitment(job, &f, model_id, rec),
+        _ => None,
+    };
+    let commitment_ok = recomputed == Some(f.commitment);
+    let matches = hash_ok && commitment_ok;
+    let text_out = parsed
+        .as_ref()
+        .and_then(|v| v.get("text").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+    let json = json!({
+        "job": job.to_string(),
+        "output_uri": f.output_uri,
+        "output_hash": hex(&f.output_hash),
+        "computed_hash": hex(&computed),
+        "method": method,
+        "content_address_ok": content_ok,
+        "commitment": hex(&f.commitment),
+        "recomputed_commitment": recomputed.map(|c| hex(&c)),
+        "commitment_match": commitment_ok,
+        "match": matches,
+        "output": text_out,
+    });
+    let verdict = |ok: bool| if ok { "MATCH" } else { "MISMATCH" };
+    let text = format!(
+        "{text_out}\n---\noutput hash {} ({method}): {}\ncommitment {}: {}",
+        hex(&f.output_hash),
+        verdict(hash_ok),
+        hex(&f.commitment),
+        verdict(commitment_ok)
+    );
+    Ok(Output { text, json, code: if matches { Exit::Ok } else { Exit::ResultMismatch } })
+}
