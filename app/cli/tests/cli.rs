@@ -215,6 +215,33 @@ async fn commands_post_show_list_and_audit_on_the_local_chain() {
     assert_eq!(out.json.as_array().unwrap().len(), 1);
     assert_eq!(out.json[0]["status"], "open");
 
+    // --input-uri: the posted URI names where the workers fetch it; `{sha256}` is the hash.
+    let c = run(&[
+        "job",
+        "post",
+        "--market",
+        &market,
+        "--prompt",
+        "served elsewhere",
+        "--token-account",
+        &token,
+        "--input-uri",
+        "https://inputs.example/v1/objects/{sha256}",
+    ]);
+    let out = execute(&c, &ctx, &w.chain).await.expect("job post --input-uri");
+    let sha2 = cinder_cli::hex(&cinder_cli::store::sha256(b"served elsewhere"));
+    assert_eq!(out.json["input_uri"], format!("https://inputs.example/v1/objects/{sha2}"));
+    let posted = cinder_cli::fetch_job(&w.chain, &out.json["job"].as_str().unwrap().parse().unwrap()).await.unwrap();
+    assert_eq!(posted.input_uri, format!("https://inputs.example/v1/objects/{sha2}"));
+    let second = out.json["job"].as_str().unwrap().to_owned();
+    let long = format!("https://x.example/{}", "a".repeat(200));
+    let c =
+        run(&["job", "post", "--market", &market, "--prompt", "x", "--token-account", &token, "--input-uri", &long]);
+    let err = execute(&c, &ctx, &w.chain).await.err().expect("too long");
+    assert!(err.to_string().contains("--input-uri must be 1 to 200 bytes"), "{err}");
+    let out = execute(&run(&["job", "cancel", &second, "--token-account", &token]), &ctx, &w.chain).await.unwrap();
+    assert_eq!(out.json["refunded"], PRICE);
+
     for what in ["markets", "models", "providers"] {
         let out = execute(&run(&["list", what]), &ctx, &w.chain).await.unwrap();
         assert_eq!(out.json.as_array().unwrap().len(), 1, "{what}: {}", out.json);

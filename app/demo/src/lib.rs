@@ -33,12 +33,12 @@ use std::{
 };
 
 use anchor_lang::prelude::Pubkey;
-use cinder_jobs::{InferenceParams, JobClaimed, JobExpired, JobFinalized, JobSlashed, Market, ResultRecorded};
+use cinder_jobs::{JobClaimed, JobExpired, JobFinalized, JobSlashed, Market, ResultRecorded};
 use cinder_localnet::ClusterFile;
 use cinder_sdk::{
     chain::{rpc::RpcChain, Chain},
     events::decode,
-    jobs::{self as jsdk, MarketKeys},
+    jobs::MarketKeys,
     staking::PoolKeys,
 };
 use cinder_staking::{ProviderStake, StakePool};
@@ -602,13 +602,13 @@ pub struct Client {
     pub market_key: Pubkey,
     pub market: Market,
     pub keys: MarketKeys,
-    keypair: solana_keypair::Keypair,
     token: Pubkey,
     pub store: ContentStore,
     /// `127.0.0.1:<port>` of the store's HTTP server.
     pub addr: std::net::SocketAddr,
     server: tokio::task::JoinHandle<()>,
-    terms: [u8; 32],
+    keypair_path: PathBuf,
+    store_dir: PathBuf,
     progress: bool,
 }
 
@@ -627,51 +627,60 @@ impl Client {
     pub async fn connect(cf: &ClusterFile, dir: &Path, progress: bool) -> Result<Client, DemoError> {
         let chain = cinder_localnet::rpc_chain(&cf.rpc_url, &cf.ws_url);
         let market_key = parse_key(&cf.market, "market")?;
-        let keypair = cinder_sdk::util::read_keypair(&cf.client.keypair_path)
+        // Read once here so a bad keypair file fails before anything is posted.
+        cinder_sdk::util::read_keypair(&cf.client.keypair_path)
             .map_err(|e| DemoError::Setup(format!("client keypair: {e}")))?;
         let token = parse_key(&cf.client.token_account, "client token account")?;
         let market: Market = cinder_sdk::fetch(&chain, &market_key)
             .await?
             .ok_or_else(|| DemoError::Setup(format!("market {market_key} not found")))?;
         let keys = MarketKeys::from_market(market_key, &market);
-        let store = ContentStore::open(dir.join("client-store")).map_err(io("open the client store"))?;
+        let store_dir = dir.join("client-store");
+        let store = ContentStore::open(&store_dir).map_err(io("open the client store"))?;
         let listener =
             tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(io("bind the client's HTTP server"))?;
         let addr = listener.local_addr().map_err(io("client HTTP address"))?;
         let server = tokio::spawn(serve_store(listener, store.clone()));
         say(progress, format!("• the client serves its inputs at http://{addr}/v1/objects/"));
-        let terms = cinder_sdk::market_terms(&chain, &market_key)
-            .await?
-            .ok_or_else(|| DemoError::Setup("the market or the protocol config is missing".into()))?;
-        Ok(Client { chain, market_key, market, keys, keypair, token, store, addr, server, terms, progress })
+        let keypair_path = cf.client.keypair_path.clone();
+        Ok(Client { chain, market_key, market, keys, token, store, addr, server, keypair_path, store_dir, progress })
     }
 
     /// Posts a job (paying 1 token) whose input `doc` the client serves; `seed` is the sampling
     /// seed. Returns it with its id (read from the market's counter).
     pub async fn post(&self, kind: &str, doc: &str, max_tokens: u32, seed: u64) -> Result<PostedJob, DemoError> {
-        let market: Market = cinder_sdk::fetch(&self.chain, &self.market_key)
-            .await?
-            .ok_or_else(|| DemoError::Setup(format!("market {} not found", self.market_key)))?;
-        let hash = self.store.put(doc.as_bytes()).map_err(io("write the client store"))?;
-        let job_id = market.next_job_id;
-        let args = jsdk::PostJobArgs {
-            payment: TOKEN,
-            input_hash: hash,
-            input_uri: format!("http://{}/v1/objects/{}", self.addr, cinder_worker::store::hex(&hash)),
-            params: InferenceParams {
-                max_tokens,
-                temperature_bits: 0,
-                top_k: 0,
-                top_p_bits: 1f32.to_bits(),
-                seed,
-                dtype: 0,
-            },
-            designated: None,
-            expected_terms: self.terms,
+        use cinder_cli::{
+            cli::{Ctx, InferenceArgs, OutputFormat},
+            commands::job::post::{self, PostArgs},
         };
-        let ix = jsdk::post_job(self.keypair.pubkey(), self.token, &self.keys, job_id, args);
-        let r = self.chain.send(&[ix], &self.keypair, &[]).await?;
-        say(self.progress, format!("• client posted job {job_id} ({kind}) paying 1 token  [{}]", &r.signature[..16]));
+        // The same code path as `cinder job post --input-uri http://…/{sha256}`.
+        let ctx = Ctx {
+            url: self.chain.url().to_owned(),
+            ws_url: String::new(),
+            commitment: cinder_sdk::chain::rpc::Commitment::Confirmed,
+            keypair_path: self.keypair_path.clone(),
+            store: cinder_cli::store::Store::new(self.store_dir.clone()),
+            output: OutputFormat::Json,
+        };
+        let args = PostArgs {
+            market: self.market_key,
+            prompt: Some(doc.to_owned()),
+            file: None,
+            payment: Some(TOKEN),
+            inference: InferenceArgs { max_tokens, temperature: 0.0, top_k: 0, top_p: 1.0, seed, dtype: 0 },
+            provider: None,
+            token_account: Some(self.token),
+            input_uri: Some(format!("http://{}/v1/objects/{{sha256}}", self.addr)),
+        };
+        let out =
+            post::run(&args, &ctx, &self.chain).await.map_err(|e| DemoError::Setup(format!("job post: {e:#}")))?;
+        let job_id =
+            out.json["job_id"].as_u64().ok_or_else(|| DemoError::Setup(format!("job post said {}", out.json)))?;
+        let sig = out.json["signature"].as_str().unwrap_or_default();
+        say(
+            self.progress,
+            format!("• client posted job {job_id} ({kind}) paying 1 token  [{}]", &sig[..16.min(sig.len())]),
+        );
         Ok(PostedJob { job_id, kind: kind.into(), key: self.keys.job(job_id) })
     }
 

@@ -33,17 +33,28 @@ pub struct PostArgs {
     /// The token account paying (default: your associated token account of the mint).
     #[arg(long)]
     pub token_account: Option<Pubkey>,
+    /// Post this URI for the input instead of its `cas://` name in the local store (where it is
+    /// still kept): where the workers fetch it, e.g. your own HTTP server. `{sha256}` in it is
+    /// replaced by the input's hash (hex). The workers check what they fetch against the hash.
+    #[arg(long)]
+    pub input_uri: Option<String>,
 }
 
 pub async fn run(a: &PostArgs, ctx: &Ctx, chain: &dyn Chain) -> anyhow::Result<Output> {
-    let PostArgs { market, prompt, file, payment, inference, provider, token_account } = a;
+    let PostArgs { market, prompt, file, payment, inference, provider, token_account, input_uri: given_uri } = a;
     let me = ctx.signer()?;
     let bytes = match (prompt, file) {
         (Some(p), _) => p.as_bytes().to_vec(),
         (None, Some(f)) => std::fs::read(f).with_context(|| format!("reading the input file {}", f.display()))?,
         (None, None) => bail!("give the input with --prompt TEXT or --file PATH"),
     };
-    let (input_hash, input_uri) = ctx.store.put(&bytes)?;
+    let (input_hash, mut input_uri) = ctx.store.put(&bytes)?;
+    if let Some(u) = given_uri {
+        input_uri = u.replace("{sha256}", &hex(&input_hash));
+        if input_uri.is_empty() || input_uri.len() > cinder_jobs::MAX_URI_LEN as usize {
+            bail!("--input-uri must be 1 to {} bytes, not {}", cinder_jobs::MAX_URI_LEN, input_uri.len());
+        }
+    }
     let (k, m) = market_keys(chain, market).await?;
     let payment = payment.unwrap_or(m.params.price);
     if payment < m.params.price {
