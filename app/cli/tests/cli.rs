@@ -532,10 +532,15 @@ async fn job_result_checks_the_stored_output_against_the_on_chain_hash() {
     assert_eq!((out.code, &out.json["match"]), (Exit::ResultMismatch, &serde_json::json!(false)));
     assert!(out.text.contains("MISMATCH"), "{}", out.text);
 
-    // An output not in the store: the error says where to look.
+    // An output not in the local store is asked of the provider's registered endpoint (here
+    // `http://provider`, which does not resolve): the error names the URL it tried.
     std::fs::remove_file(store.path_of(&uri).unwrap()).unwrap();
     let err = execute(&c, &ctx, &w.chain).await.err().expect("missing output");
-    assert!(format!("{err:#}").contains("--store"), "{err:#}");
+    let hx = uri.strip_prefix("cas://").unwrap();
+    assert!(
+        format!("{err:#}").contains(&format!("fetching the output from http://provider/v1/objects/{hx}")),
+        "{err:#}"
+    );
 
     // Before any result, `job result` says so.
     let open = w.post(2, 1_000).await;

@@ -103,7 +103,12 @@ pub struct JobSummary {
     pub challenger_reward: u64,
     pub refunded: u64,
     pub rent_returned: u64,
+    /// The output, as `cinder job result` fetched it (finalized jobs).
     pub output_text: Option<String>,
+    /// Where it came from (the provider's endpoint URL).
+    pub output_source: Option<String>,
+    /// Whether its hash and its recomputed commitment match the chain.
+    pub output_verified: bool,
 }
 
 #[derive(Serialize, Debug, Clone)]
@@ -597,6 +602,13 @@ fn dispute_deadline(d: &Dispute, now: i64) -> Option<i64> {
 
 /// The client (a dApp): its keypair, its content store served over HTTP for the workers, and an
 /// RPC connection straight to the validator.
+/// What `cinder job result` told the client.
+pub struct JobResult {
+    pub text: String,
+    pub source: String,
+    pub verified: bool,
+}
+
 pub struct Client {
     pub chain: RpcChain,
     pub market_key: Pubkey,
@@ -646,22 +658,41 @@ impl Client {
         Ok(Client { chain, market_key, market, keys, token, store, addr, server, keypair_path, store_dir, progress })
     }
 
-    /// Posts a job (paying 1 token) whose input `doc` the client serves; `seed` is the sampling
-    /// seed. Returns it with its id (read from the market's counter).
-    pub async fn post(&self, kind: &str, doc: &str, max_tokens: u32, seed: u64) -> Result<PostedJob, DemoError> {
-        use cinder_cli::{
-            cli::{Ctx, InferenceArgs, OutputFormat},
-            commands::job::post::{self, PostArgs},
-        };
-        // The same code path as `cinder job post --input-uri http://…/{sha256}`.
-        let ctx = Ctx {
+    /// The `cinder` settings of this client: its keypair, its own store, the cluster's RPC.
+    fn cli_ctx(&self) -> cinder_cli::cli::Ctx {
+        cinder_cli::cli::Ctx {
             url: self.chain.url().to_owned(),
             ws_url: String::new(),
             commitment: cinder_sdk::chain::rpc::Commitment::Confirmed,
             keypair_path: self.keypair_path.clone(),
             store: cinder_cli::store::Store::new(self.store_dir.clone()),
-            output: OutputFormat::Json,
+            output: cinder_cli::cli::OutputFormat::Json,
+        }
+    }
+
+    /// `cinder job result JOB`: the output fetched from where the provider published it (its
+    /// endpoint), checked against the on-chain output hash and commitment.
+    pub async fn result(&self, job: &Pubkey) -> Result<JobResult, DemoError> {
+        use cinder_cli::commands::job::result::{self, ResultArgs};
+        let out = result::run(&ResultArgs { job: *job }, &self.cli_ctx(), &self.chain)
+            .await
+            .map_err(|e| DemoError::Setup(format!("job result {job}: {e:#}")))?;
+        Ok(JobResult {
+            text: out.json["output"].as_str().unwrap_or_default().to_owned(),
+            source: out.json["source"].as_str().unwrap_or_default().to_owned(),
+            verified: out.json["match"] == serde_json::json!(true),
+        })
+    }
+
+    /// Posts a job (paying 1 token) whose input `doc` the client serves; `seed` is the sampling
+    /// seed. Returns it with its id (read from the market's counter).
+    pub async fn post(&self, kind: &str, doc: &str, max_tokens: u32, seed: u64) -> Result<PostedJob, DemoError> {
+        use cinder_cli::{
+            cli::InferenceArgs,
+            commands::job::post::{self, PostArgs},
         };
+        // The same code path as `cinder job post --input-uri http://…/{sha256}`.
+        let ctx = self.cli_ctx();
         let args = PostArgs {
             market: self.market_key,
             prompt: Some(doc.to_owned()),
@@ -799,10 +830,6 @@ impl Client {
         generated_model: bool,
     ) -> Result<DemoSummary, DemoError> {
         let chain = &self.chain;
-        // The provider's store, for the output texts (the data plane of issue C serves them over HTTP).
-        let provider_store = cinder_worker::Settings::load(&cf.provider_settings)
-            .ok()
-            .and_then(|s| ContentStore::open(s.store_dir).ok());
         let mut out = vec![];
         for j in jobs {
             let key = &j.key;
@@ -819,7 +846,10 @@ impl Client {
                 refunded: 0,
                 rent_returned: 0,
                 output_text: None,
+                output_source: None,
+                output_verified: false,
             };
+            let mut has_result = false;
             for sig in chain.signatures_for_address(key).await? {
                 let logs = chain.transaction_logs(&sig).await?.unwrap_or_default();
                 for e in decode::<JobFinalized>(&logs).into_iter().filter(|e| e.job == *key) {
@@ -835,16 +865,12 @@ impl Client {
                     s.outcome = "expired".into();
                     (s.slashed, s.refunded, s.rent_returned) = (e.slashed, e.refunded, e.rent_returned);
                 }
-                for e in decode::<ResultRecorded>(&logs).into_iter().filter(|e| e.job == *key) {
-                    let doc = e
-                        .output_uri
-                        .strip_prefix("cas://")
-                        .and_then(cinder_worker::store::parse_hex32)
-                        .and_then(|h| provider_store.as_ref().and_then(|st| st.get(&h)));
-                    s.output_text = doc
-                        .and_then(|b| serde_json::from_slice::<cinder_worker::engine::OutputDoc>(&b).ok())
-                        .map(|d| d.text);
-                }
+                has_result |= decode::<ResultRecorded>(&logs).iter().any(|e| e.job == *key);
+            }
+            if has_result && s.outcome == "finalized" {
+                // Fetched over HTTP from the provider's endpoint and checked, as a dApp would.
+                let r = self.result(key).await?;
+                (s.output_text, s.output_source, s.output_verified) = (Some(r.text), Some(r.source), r.verified);
             }
             out.push(s);
         }
@@ -1038,7 +1064,9 @@ pub fn render_table(s: &DemoSummary) -> String {
     }
     for j in s.jobs.iter().filter(|j| j.output_text.is_some()) {
         let text: String = j.output_text.as_deref().unwrap_or("").chars().take(60).collect();
+        let check = if j.output_verified { "hash and commitment match" } else { "MISMATCH" };
         out.push_str(&format!("output of job {}: {:?}\n", j.job_id, text));
+        out.push_str(&format!("  from {} ({check})\n", j.output_source.as_deref().unwrap_or("?")));
     }
     out
 }

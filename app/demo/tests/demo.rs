@@ -22,7 +22,11 @@ async fn demo_processes_settle_every_job_slash_the_dishonest_provider_and_balanc
             assert_eq!(j.paid_to_provider, 0);
         } else {
             assert_eq!((j.paid_to_provider, j.fee), (TOKEN - fee, fee), "job {}", j.job_id);
-            assert!(j.output_text.is_some(), "job {}: output in the provider's store", j.job_id);
+            assert!(j.output_text.as_deref().is_some_and(|t| !t.is_empty()), "job {}: an output", j.job_id);
+            // Fetched by `cinder job result` from the provider's endpoint over HTTP, and checked.
+            let src = j.output_source.as_deref().unwrap_or_default();
+            assert!(src.starts_with("http://127.0.0.1:") && src.contains("/v1/objects/"), "job {}: {src}", j.job_id);
+            assert!(j.output_verified, "job {}: hash and commitment match", j.job_id);
         }
         assert!(j.rent_returned > 0);
     }

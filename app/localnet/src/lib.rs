@@ -365,6 +365,9 @@ pub struct ClusterFile {
     pub admin: Wallet,
     pub client: Wallet,
     pub provider: Wallet,
+    /// The provider's object endpoint (`GET`/`PUT /v1/objects/{sha256}`), registered on-chain.
+    #[serde(default)]
+    pub provider_endpoint: String,
     pub verifiers: Vec<Wallet>,
     /// A Solana CLI `config.yml` naming the RPC and websocket URLs and the client's keypair.
     pub solana_config: PathBuf,
@@ -433,7 +436,13 @@ pub async fn bootstrap(rpc_url: &str, ws_url: &str, opts: &BootstrapOptions) -> 
     let sol = 10_000_000_000;
     let provider = d.participant(&chain, &faucet, sol, 20 * TOKEN).await?;
     d.stake(&chain, &provider, 10 * TOKEN).await?;
-    d.register_provider(&chain, &provider, model_id, "localnet").await?;
+    // The provider's object endpoint: a free loopback port, registered on-chain as its endpoint.
+    let endpoint_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| LocalnetError::Invalid(format!("no free port for the provider's endpoint: {e}")))?
+        .port();
+    let provider_endpoint = format!("http://127.0.0.1:{endpoint_port}");
+    d.register_provider(&chain, &provider, model_id, &provider_endpoint).await?;
     let mut verifiers = vec![];
     for _ in 0..opts.verifiers {
         let v = d.participant(&chain, &faucet, sol, 20 * TOKEN).await?;
@@ -451,24 +460,28 @@ pub async fn bootstrap(rpc_url: &str, ws_url: &str, opts: &BootstrapOptions) -> 
     for (i, v) in verifiers.iter().enumerate() {
         verifier_ws.push(wallet(&format!("verifier{i}"), &v.keypair, v.token)?);
     }
-    let settings = |name: &str, role: &str, keypair: &Path| -> Result<PathBuf, LocalnetError> {
+    let settings = |name: &str, role: &str, keypair: &Path, extra: &str| -> Result<PathBuf, LocalnetError> {
         let path = dir.join(format!("{name}.toml"));
-        let text = format!(
+        let mut text = format!(
             "role = \"{role}\"\nrpc_url = \"{rpc_url}\"\nws_url = \"{ws_url}\"\nkeypair = {:?}\nmarket = \"{}\"\n\
-             model_dir = {:?}\nstore_dir = {:?}\njournal = {:?}\npoll_interval_ms = 250\nthreads = 1\n",
+             model_dir = {:?}\nstore_dir = {:?}\njournal = {:?}\npoll_interval_ms = 250\nthreads = 1\n\
+             # a local cluster: the client serves its inputs on 127.0.0.1\nallow_private_addresses = true\n",
             keypair.display().to_string(),
             d.market.market,
             model_dir.display().to_string(),
             dir.join(format!("{name}-store")).display().to_string(),
             dir.join(format!("{name}.journal.sqlite")).display().to_string(),
         );
+        text.push_str(extra);
         write_private(&path, text.as_bytes())?;
         Ok(path)
     };
-    let provider_settings = settings("provider", "provider", &provider_w.keypair_path)?;
+    let endpoint_settings =
+        format!("listen_addr = \"127.0.0.1:{endpoint_port}\"\npublic_url = \"{provider_endpoint}\"\n");
+    let provider_settings = settings("provider", "provider", &provider_w.keypair_path, &endpoint_settings)?;
     let mut verifier_settings = vec![];
     for (i, w) in verifier_ws.iter().enumerate() {
-        verifier_settings.push(settings(&format!("verifier{i}"), "verifier", &w.keypair_path)?);
+        verifier_settings.push(settings(&format!("verifier{i}"), "verifier", &w.keypair_path, "")?);
     }
     let solana_config = dir.join("solana-config.yml");
     let yml = format!(
@@ -488,6 +501,7 @@ pub async fn bootstrap(rpc_url: &str, ws_url: &str, opts: &BootstrapOptions) -> 
         admin,
         client: client_w,
         provider: provider_w,
+        provider_endpoint,
         verifiers: verifier_ws,
         solana_config,
         provider_settings,

@@ -83,6 +83,11 @@ pub async fn connect(s: &Settings) -> anyhow::Result<Node> {
     node.max_input_bytes = s.max_input_bytes;
     node.fetch_timeout = Duration::from_secs(s.fetch_timeout_secs);
     node.max_parallel_verifications = s.max_parallel_verifications;
+    node.public_url = s.public_url.clone();
+    node.fetch_policy = crate::fetch_input::FetchPolicy {
+        allow_private_addresses: s.allow_private_addresses,
+        allow_file_uris: s.allow_file_uris,
+    };
     Ok(node)
 }
 
@@ -188,6 +193,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(addr) = settings.metrics_addr.clone() {
         tokio::spawn(crate::metrics::serve(addr, node.metrics.clone(), rx.clone()));
     }
+    let mut endpoint = None;
+    if let Some(addr) = settings.listen_addr.clone() {
+        let listener =
+            tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("listen_addr {addr}: cannot listen"))?;
+        let ep = crate::http::Endpoint {
+            store: node.store.clone(),
+            chain: node.chain.clone(),
+            market: node.market_key,
+            worker: node.me(),
+            role: match settings.role {
+                Role::Provider => "provider",
+                Role::Verifier => "verifier",
+            },
+            limits: crate::http::HttpLimits {
+                max_upload_bytes: settings.max_input_bytes,
+                max_concurrency: settings.http_max_concurrency,
+                request_timeout: Duration::from_secs(settings.http_request_timeout_secs),
+            },
+        };
+        endpoint = Some(tokio::spawn(crate::http::serve(listener, ep, rx.clone())));
+    }
     let poll = Duration::from_millis(settings.poll_interval_ms);
     let mut role = match settings.role {
         Role::Provider => {
@@ -236,6 +262,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         tokio::select! {
             _ = stop.changed() => break,
             _ = tokio::time::sleep(poll) => {}
+        }
+    }
+    if let Some(ep) = endpoint {
+        // The endpoint saw the same signal; give its requests in flight a moment to finish.
+        match tokio::time::timeout(Duration::from_secs(5), ep).await {
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "the object endpoint failed"),
+            Err(_) => tracing::warn!("the object endpoint did not stop within 5 s"),
+            _ => {}
         }
     }
     tracing::info!("stopped");

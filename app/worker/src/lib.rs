@@ -31,6 +31,7 @@ use solana_signer::Signer;
 pub mod daemon;
 pub mod engine;
 pub mod fetch_input;
+pub mod http;
 pub mod journal;
 pub mod metrics;
 pub mod provider;
@@ -88,6 +89,11 @@ pub struct Node {
     pub confirm_timeout: Duration,
     /// How many results a verifier re-executes at once (at least 1).
     pub max_parallel_verifications: usize,
+    /// The public base URL of this worker's HTTP endpoint, if it runs one: outputs are published
+    /// under it, and inputs posted to it are awaited (uploaded by the client) rather than fetched.
+    pub public_url: Option<String>,
+    /// What inputs may be fetched from ([`fetch_input::FetchPolicy::PUBLIC`] unless set).
+    pub fetch_policy: fetch_input::FetchPolicy,
     /// Interval of signature-status polls while waiting.
     pub status_poll: Duration,
 }
@@ -117,6 +123,8 @@ impl Node {
             fetch_timeout: Duration::from_secs(10),
             confirm_timeout: Duration::from_secs(30),
             max_parallel_verifications: 2,
+            public_url: None,
+            fetch_policy: fetch_input::FetchPolicy::PUBLIC,
             status_poll: Duration::from_millis(400),
         })
     }
@@ -240,13 +248,33 @@ impl Node {
     }
 
     /// Fetches and checks the job's input, then builds the generation request.
+    /// Where an object of this worker's store is published: under its endpoint, else `cas://`.
+    pub fn object_uri(&self, hash: &[u8; 32]) -> String {
+        match &self.public_url {
+            Some(base) => format!("{}/v1/objects/{}", base.trim_end_matches('/'), store::hex(hash)),
+            None => ContentStore::uri(hash),
+        }
+    }
+
     pub async fn prepare(&self, job: &Job) -> Result<cinder_inference::GenerationRequest, Refusal> {
+        if let Some(base) = &self.public_url {
+            // The job names our own endpoint: the client uploads the input to us (PUT). Until it
+            // has, the job waits; asking ourselves over HTTP would only find the same store.
+            let ours = format!("{}/v1/objects/", base.trim_end_matches('/'));
+            if job.input_uri.starts_with(&ours) && self.store.get(&job.input_hash).is_none() {
+                return Err(Refusal::Fetch(fetch_input::FetchError::Transient {
+                    uri: job.input_uri.clone(),
+                    reason: "not uploaded to this endpoint yet".into(),
+                }));
+            }
+        }
         let input = fetch_input::fetch_input(
             &job.input_uri,
             &job.input_hash,
             &self.store,
             self.max_input_bytes,
             self.fetch_timeout,
+            self.fetch_policy,
         )
         .await?;
         self.engine.request(&self.model_id, job, &input)

@@ -4,7 +4,7 @@ use cinder_sdk::{jobs as jsdk, verification as vsdk};
 
 use crate::{
     journal::Entry,
-    store::{hex, parse_hex32, ContentStore},
+    store::{hex, parse_hex32},
     CrashPoint, Metrics, Node, WorkerError,
 };
 
@@ -141,7 +141,7 @@ impl Provider {
             e.state = "submitting".into();
             e.commitment = Some(hex(&commitment));
             e.output_hash = Some(hex(&out.output_hash));
-            e.output_uri = Some(ContentStore::uri(&doc_hash));
+            e.output_uri = Some(self.node.object_uri(&doc_hash));
             self.node.journal.put(&e)?;
             tracing::info!(
                 job_id = job.job_id,

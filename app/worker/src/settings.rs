@@ -50,6 +50,28 @@ pub struct Settings {
     /// Seconds to wait for an http(s) input.
     #[serde(default = "default_fetch_timeout")]
     pub fetch_timeout_secs: u64,
+    /// Fetch inputs from loopback, private and link-local addresses too (local clusters, tests).
+    /// Off by default: workers fetch what strangers post.
+    #[serde(default)]
+    pub allow_private_addresses: bool,
+    /// Accept `file://` input URIs (paths on this machine). Off by default.
+    #[serde(default)]
+    pub allow_file_uris: bool,
+    /// Where the worker's HTTP endpoint listens (e.g. "0.0.0.0:8080"): `GET /v1/objects/{sha256}`
+    /// for its outputs, `PUT` for the inputs of open jobs, `GET /v1/health`. Off when absent.
+    #[serde(default)]
+    pub listen_addr: Option<String>,
+    /// The endpoint's public base URL as clients reach it (the one registered on-chain, e.g.
+    /// "https://gpu1.example.com"); outputs are then published as `<public_url>/v1/objects/<sha256>`
+    /// instead of `cas://<sha256>`.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// Requests the endpoint serves at once (the next get 503 + Retry-After).
+    #[serde(default = "default_http_concurrency")]
+    pub http_max_concurrency: usize,
+    /// Seconds one request to the endpoint may take.
+    #[serde(default = "default_http_timeout")]
+    pub http_request_timeout_secs: u64,
     /// Verifier: how many results it re-executes at once (at least 1; default 2).
     #[serde(default = "default_parallel")]
     pub max_parallel_verifications: usize,
@@ -75,6 +97,12 @@ fn default_fetch_timeout() -> u64 {
 fn default_parallel() -> usize {
     2
 }
+fn default_http_concurrency() -> usize {
+    64
+}
+fn default_http_timeout() -> u64 {
+    30
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -86,7 +114,7 @@ pub enum SettingsError {
 
 impl Settings {
     /// Reads `path`, then applies `CINDER_WORKER_<FIELD>` overrides (RPC_URL, WS_URL, KEYPAIR,
-    /// MARKET, MODEL_DIR, STORE_DIR, JOURNAL, METRICS_ADDR).
+    /// MARKET, MODEL_DIR, STORE_DIR, JOURNAL, METRICS_ADDR, LISTEN_ADDR, PUBLIC_URL).
     pub fn load(path: &std::path::Path) -> Result<Settings, SettingsError> {
         let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read { path: path.into(), source })?;
         Self::parse(&text, |k| std::env::var(k).ok())
@@ -119,6 +147,12 @@ impl Settings {
         if let Some(v) = env("CINDER_WORKER_METRICS_ADDR") {
             s.metrics_addr = Some(v);
         }
+        if let Some(v) = env("CINDER_WORKER_LISTEN_ADDR") {
+            s.listen_addr = Some(v);
+        }
+        if let Some(v) = env("CINDER_WORKER_PUBLIC_URL") {
+            s.public_url = Some(v);
+        }
         let home = env("HOME");
         for path in [&mut s.keypair, &mut s.model_dir, &mut s.store_dir, &mut s.journal] {
             *path = expand_home(path, home.as_deref())?;
@@ -128,6 +162,23 @@ impl Settings {
                 .map_err(|_| format!("market `{m}` is not a base58 public key"))?;
         }
         s.dtype.parse::<cinder_inference::DType>().map_err(|e| format!("dtype: {e}"))?;
+        if let Some(u) = &s.public_url {
+            let base = u.trim_end_matches('/');
+            if !(base.starts_with("http://") || base.starts_with("https://")) {
+                return Err(format!("public_url `{u}` must be an http:// or https:// URL"));
+            }
+            // Output URIs are <base>/v1/objects/<64 hex>, and the program takes at most MAX_URI_LEN.
+            let longest = base.len() + "/v1/objects/".len() + 64;
+            if longest > cinder_jobs::MAX_URI_LEN as usize {
+                return Err(format!(
+                    "public_url `{u}` is too long: output URIs would be {longest} bytes, the limit is {}",
+                    cinder_jobs::MAX_URI_LEN
+                ));
+            }
+        }
+        if s.http_max_concurrency == 0 {
+            return Err("http_max_concurrency must be at least 1".into());
+        }
         if s.max_parallel_verifications == 0 {
             return Err("max_parallel_verifications must be at least 1".into());
         }

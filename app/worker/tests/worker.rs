@@ -85,6 +85,10 @@ mod harness {
                 Arc::new(Metrics::default()),
             )
             .await
+            .map(|mut n| {
+                n.fetch_policy = cinder_worker::fetch_input::FetchPolicy::LOCAL;
+                n
+            })
             .unwrap()
         }
 
@@ -741,4 +745,118 @@ async fn re_execution_runs_in_parallel_within_its_bound() {
         ver.tick().await.unwrap();
         assert_eq!(ver.node.metrics.results_verified.load(SeqCst), 4);
     }
+}
+
+/// The provider's endpoint over a real socket: `PUT` takes only the input of an open job of its
+/// market, within the cap and hashing to its name; the provider then serves that job without
+/// fetching anything, publishes its output under the endpoint, and `GET` returns it. At most
+/// `max_concurrency` requests at once (503 + Retry-After), each within the deadline (408).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_endpoint_takes_inputs_of_open_jobs_and_serves_outputs() {
+    use cinder_worker::{
+        http::{serve, Endpoint, HttpLimits},
+        store::{hex, sha256},
+        ContentStore, Provider,
+    };
+    let h = harness::harness().await;
+    let market = h.d.market.market;
+    let store = ContentStore::open(h.dir.path().join("provider-store")).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let base = format!("http://{addr}");
+    let ep = Endpoint {
+        store: store.clone(),
+        chain: std::sync::Arc::new(h.chain.clone()),
+        market,
+        worker: h.provider.key(),
+        role: "provider",
+        limits: HttpLimits {
+            max_upload_bytes: 64,
+            max_concurrency: 1,
+            request_timeout: std::time::Duration::from_secs(2),
+        },
+    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let server = tokio::spawn(serve(listener, ep, stop_rx));
+    let http = reqwest::Client::new();
+    let url = |hash: &[u8; 32]| format!("{base}/v1/objects/{}", hex(hash));
+
+    let health: serde_json::Value = http.get(format!("{base}/v1/health")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (health["ok"].clone(), health["market"].clone()),
+        (serde_json::json!(true), serde_json::json!(market.to_string()))
+    );
+
+    let input = b"uploaded prompt".to_vec();
+    let hash = sha256(&input);
+    // No job names it yet: refused.
+    let r = http.put(url(&hash)).body(input.clone()).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let job = h.post(0, hash, url(&hash), 6).await;
+    // Bad name, wrong bytes, too large: refused with their reasons; nothing stored.
+    assert_eq!(http.put(format!("{base}/v1/objects/xyz")).body("a").send().await.unwrap().status(), 400);
+    assert_eq!(http.put(url(&hash)).body("other bytes").send().await.unwrap().status(), 422);
+    let big = vec![b'a'; 65];
+    let big_hash = sha256(&big);
+    h.post(1, big_hash, url(&big_hash), 6).await;
+    assert_eq!(http.put(url(&big_hash)).body(big).send().await.unwrap().status(), 413);
+    assert!(store.get(&hash).is_none() && store.get(&big_hash).is_none());
+    // The right bytes: stored (201), and again is a no-op (200).
+    assert_eq!(http.put(url(&hash)).body(input.clone()).send().await.unwrap().status(), 201);
+    assert_eq!(http.put(url(&hash)).body(input.clone()).send().await.unwrap().status(), 200);
+    assert_eq!(store.get(&hash).unwrap(), input);
+    assert_eq!(http.get(url(&hash)).send().await.unwrap().bytes().await.unwrap().to_vec(), input);
+    assert_eq!(http.get(url(&[7; 32])).send().await.unwrap().status(), 404);
+
+    // The provider (same store, publishing under the endpoint) serves job 0 and publishes there.
+    let j = cinder_worker::Journal::open(&h.dir.path().join("p.sqlite")).unwrap();
+    let mut node = cinder_worker::Node::connect(
+        std::sync::Arc::new(h.chain.clone()),
+        h.provider.keypair.insecure_clone(),
+        market,
+        h.engine.clone(),
+        store.clone(),
+        j,
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    node.public_url = Some(base.clone());
+    let mut p = Provider::new(node);
+    for _ in 0..3 {
+        p.tick().await.unwrap();
+    }
+    let posted: cinder_jobs::Job = cinder_sdk::fetch(&h.chain, &job).await.unwrap().unwrap();
+    assert_eq!(posted.status, cinder_jobs::JobStatus::Submitted);
+    assert!(posted.output_uri.starts_with(&format!("{base}/v1/objects/")), "{}", posted.output_uri);
+    let out = http.get(&posted.output_uri).send().await.unwrap();
+    assert_eq!(out.status(), 200);
+    let doc: serde_json::Value = out.json().await.unwrap();
+    let ids: Vec<u32> = serde_json::from_value(doc["output_token_ids"].clone()).unwrap();
+    assert_eq!(cinder_inference::output_hash(&ids), posted.output_hash);
+
+    // One request at a time: a stalled upload holds the only permit; the next is told to retry.
+    use tokio::io::AsyncWriteExt;
+    let other = sha256(b"stalled");
+    h.post(2, other, url(&other), 6).await;
+    let mut stalled = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!("PUT /v1/objects/{} HTTP/1.1\r\nhost: x\r\ncontent-length: 7\r\n\r\n", hex(&other));
+    stalled.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let busy = http.get(format!("{base}/v1/health")).send().await.unwrap();
+    assert_eq!(busy.status(), 503);
+    assert_eq!(busy.headers()["retry-after"], "1");
+    // The stalled upload runs out of time (408) and frees the permit.
+    use tokio::io::AsyncReadExt;
+    let mut answer = vec![0u8; 256];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(10), stalled.read(&mut answer)).await.unwrap().unwrap();
+    assert!(
+        String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&answer[..n])
+    );
+    assert_eq!(http.get(format!("{base}/v1/health")).send().await.unwrap().status(), 200);
+
+    stop_tx.send(true).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), server).await.unwrap().unwrap().unwrap();
 }

@@ -106,12 +106,8 @@ fn recompute_commitment(job: &Pubkey, f: &ResultFacts, model_id: [u8; 32], recor
 pub async fn run(a: &ResultArgs, ctx: &Ctx, chain: &dyn Chain) -> anyhow::Result<Output> {
     let job = &a.job;
     let f = result_facts(chain, job).await?;
-    let bytes = ctx.store.get(&f.output_uri)?;
-    let content_ok = f
-        .output_uri
-        .strip_prefix(store::SCHEME)
-        .map(|h| h.eq_ignore_ascii_case(&hex(&store::sha256(&bytes))))
-        .unwrap_or(true);
+    let (bytes, source) = fetch_output(ctx, chain, &f).await?;
+    let content_ok = content_name(&f.output_uri).is_none_or(|h| h == store::sha256(&bytes));
     let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
     let ids: Option<Vec<u32>> =
         parsed.as_ref().and_then(|v| v.get("output_token_ids")).and_then(|v| serde_json::from_value(v.clone()).ok());
@@ -134,6 +130,7 @@ pub async fn run(a: &ResultArgs, ctx: &Ctx, chain: &dyn Chain) -> anyhow::Result
     let json = json!({
         "job": job.to_string(),
         "output_uri": f.output_uri,
+        "source": source,
         "output_hash": hex(&f.output_hash),
         "computed_hash": hex(&computed),
         "method": method,
@@ -146,11 +143,64 @@ pub async fn run(a: &ResultArgs, ctx: &Ctx, chain: &dyn Chain) -> anyhow::Result
     });
     let verdict = |ok: bool| if ok { "MATCH" } else { "MISMATCH" };
     let text = format!(
-        "{text_out}\n---\noutput hash {} ({method}): {}\ncommitment {}: {}",
+        "{text_out}\n---\nfrom {source}\noutput hash {} ({method}): {}\ncommitment {}: {}",
         hex(&f.output_hash),
         verdict(hash_ok),
         hex(&f.commitment),
         verdict(commitment_ok)
     );
     Ok(Output { text, json, code: if matches { Exit::Ok } else { Exit::ResultMismatch } })
+}
+
+/// Largest output `job result` downloads.
+pub const MAX_OUTPUT_BYTES: usize = 16 * 1024 * 1024;
+
+/// The content hash an output URI names: `cas://<hex>` or `…/v1/objects/<hex>`.
+fn content_name(uri: &str) -> Option<[u8; 32]> {
+    let hx = uri.strip_prefix(store::SCHEME).or_else(|| uri.rsplit_once("/v1/objects/").map(|(_, h)| h))?;
+    crate::parse_hex32(hx).ok()
+}
+
+/// The output's bytes and where they came from: its http(s) `output_uri`; for `cas://`, the local
+/// store, else the provider's registered endpoint (`GET <endpoint>/v1/objects/<hash>`). What is
+/// downloaded under a content name is kept in the local store.
+async fn fetch_output(ctx: &Ctx, chain: &dyn Chain, f: &ResultFacts) -> anyhow::Result<(Vec<u8>, String)> {
+    let uri = &f.output_uri;
+    let url = if uri.starts_with("http://") || uri.starts_with("https://") {
+        uri.clone()
+    } else {
+        let hash = content_name(uri)
+            .with_context(|| format!("output URI {uri:?} is neither http(s):// nor cas://<sha256>"))?;
+        if let Ok(b) = ctx.store.get(uri) {
+            return Ok((b, format!("the local store {}", ctx.store.dir.display())));
+        }
+        let p: cinder_jobs::Provider =
+            fetch(chain, &cinder_sdk::jobs::provider_pda(&f.provider)).await?.with_context(|| {
+                format!("{uri} is not in the local store and provider {} is not registered", f.provider)
+            })?;
+        let base = p.endpoint.trim_end_matches('/');
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            bail!("{uri} is not in the local store, and the provider's endpoint {:?} is not an HTTP URL", p.endpoint);
+        }
+        format!("{base}/v1/objects/{}", hex(&hash))
+    };
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .context("building the HTTP client")?;
+    let mut resp = client.get(&url).send().await.with_context(|| format!("fetching the output from {url}"))?;
+    if !resp.status().is_success() {
+        bail!("fetching the output from {url}: HTTP {}", resp.status());
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = resp.chunk().await.with_context(|| format!("reading the output from {url}"))? {
+        if bytes.len() + chunk.len() > MAX_OUTPUT_BYTES {
+            bail!("the output at {url} is larger than {MAX_OUTPUT_BYTES} bytes");
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    if content_name(uri).is_some_and(|h| h == store::sha256(&bytes)) {
+        let _ = ctx.store.put(&bytes);
+    }
+    Ok((bytes, url))
 }
