@@ -103,6 +103,8 @@ pub struct JobSummary {
     pub challenger_reward: u64,
     pub refunded: u64,
     pub rent_returned: u64,
+    /// Where the workers fetched its input (the client's server, or the provider's endpoint).
+    pub input_uri: String,
     /// The output, as `cinder job result` fetched it (finalized jobs).
     pub output_text: Option<String>,
     /// Where it came from (the provider's endpoint URL).
@@ -554,6 +556,8 @@ pub struct PostedJob {
     pub job_id: u64,
     pub kind: String,
     pub key: Pubkey,
+    /// Where the workers fetch its input.
+    pub input_uri: String,
 }
 
 /// When the client moves the cluster clock (surfpool time travel) while it waits for the jobs.
@@ -687,6 +691,19 @@ impl Client {
     /// Posts a job (paying 1 token) whose input `doc` the client serves; `seed` is the sampling
     /// seed. Returns it with its id (read from the market's counter).
     pub async fn post(&self, kind: &str, doc: &str, max_tokens: u32, seed: u64) -> Result<PostedJob, DemoError> {
+        self.post_to(kind, doc, max_tokens, seed, None).await
+    }
+
+    /// [`Client::post`]; with `designated`, only that provider may take the job, and the input is
+    /// uploaded to its endpoint (`cinder job post --provider P`) instead of served by the client.
+    pub async fn post_to(
+        &self,
+        kind: &str,
+        doc: &str,
+        max_tokens: u32,
+        seed: u64,
+        designated: Option<Pubkey>,
+    ) -> Result<PostedJob, DemoError> {
         use cinder_cli::{
             cli::InferenceArgs,
             commands::job::post::{self, PostArgs},
@@ -699,9 +716,13 @@ impl Client {
             file: None,
             payment: Some(TOKEN),
             inference: InferenceArgs { max_tokens, temperature: 0.0, top_k: 0, top_p: 1.0, seed, dtype: 0 },
-            provider: None,
+            provider: designated,
             token_account: Some(self.token),
-            input_uri: Some(format!("http://{}/v1/objects/{{sha256}}", self.addr)),
+            input_uri: match designated {
+                None => Some(format!("http://{}/v1/objects/{{sha256}}", self.addr)),
+                Some(_) => None,
+            },
+            no_upload: false,
         };
         let out =
             post::run(&args, &ctx, &self.chain).await.map_err(|e| DemoError::Setup(format!("job post: {e:#}")))?;
@@ -712,7 +733,11 @@ impl Client {
             self.progress,
             format!("• client posted job {job_id} ({kind}) paying 1 token  [{}]", &sig[..16.min(sig.len())]),
         );
-        Ok(PostedJob { job_id, kind: kind.into(), key: self.keys.job(job_id) })
+        let input_uri = out.json["input_uri"].as_str().unwrap_or_default().to_owned();
+        if let Some(to) = out.json["uploaded_to"].as_str() {
+            say(self.progress, format!("  … its input was uploaded to the provider: {to}"));
+        }
+        Ok(PostedJob { job_id, kind: kind.into(), key: self.keys.job(job_id), input_uri })
     }
 
     /// The jobs' and their disputes' accounts (job, dispute, job, dispute, ...).
@@ -845,6 +870,7 @@ impl Client {
                 challenger_reward: 0,
                 refunded: 0,
                 rent_returned: 0,
+                input_uri: j.input_uri.clone(),
                 output_text: None,
                 output_source: None,
                 output_verified: false,
@@ -1012,7 +1038,10 @@ async fn drive(
     let client = Client::connect(cf, dir, opts.progress).await?;
     let mut jobs = vec![];
     for (i, (kind, doc, max_tokens)) in demo_inputs().iter().enumerate() {
-        jobs.push(client.post(kind, doc, *max_tokens, 42 + i as u64).await?);
+        // The last job names the provider: its input goes to the provider's endpoint (PUT).
+        let designated =
+            (i + 1 == demo_inputs().len()).then(|| parse_key(&cf.provider.pubkey, "provider")).transpose()?;
+        jobs.push(client.post_to(kind, doc, *max_tokens, 42 + i as u64, designated).await?);
     }
     // Watch; when nothing has changed for a while, move the clock (challenge windows, voting
     // periods) with surfpool's time travel.

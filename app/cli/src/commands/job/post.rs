@@ -38,10 +38,14 @@ pub struct PostArgs {
     /// replaced by the input's hash (hex). The workers check what they fetch against the hash.
     #[arg(long)]
     pub input_uri: Option<String>,
+    /// With --provider: do not upload the input to the provider's endpoint (post `cas://`).
+    #[arg(long)]
+    pub no_upload: bool,
 }
 
 pub async fn run(a: &PostArgs, ctx: &Ctx, chain: &dyn Chain) -> anyhow::Result<Output> {
-    let PostArgs { market, prompt, file, payment, inference, provider, token_account, input_uri: given_uri } = a;
+    let PostArgs { market, prompt, file, payment, inference, provider, token_account, input_uri: given_uri, no_upload } =
+        a;
     let me = ctx.signer()?;
     let bytes = match (prompt, file) {
         (Some(p), _) => p.as_bytes().to_vec(),
@@ -53,6 +57,21 @@ pub async fn run(a: &PostArgs, ctx: &Ctx, chain: &dyn Chain) -> anyhow::Result<O
         input_uri = u.replace("{sha256}", &hex(&input_hash));
         if input_uri.is_empty() || input_uri.len() > cinder_jobs::MAX_URI_LEN as usize {
             bail!("--input-uri must be 1 to {} bytes, not {}", cinder_jobs::MAX_URI_LEN, input_uri.len());
+        }
+    }
+    // A designated provider with an HTTP endpoint gets the input uploaded there (after the post:
+    // its endpoint takes only inputs of open jobs), and the job names that URL.
+    let mut upload_to = None;
+    if let (Some(p), None, false) = (provider, given_uri, *no_upload) {
+        let acc: Option<cinder_jobs::Provider> = cinder_sdk::fetch(chain, &jsdk::provider_pda(p)).await?;
+        let acc = acc.with_context(|| format!("provider {p} is not registered"))?;
+        let base = acc.endpoint.trim_end_matches('/');
+        if base.starts_with("http://") || base.starts_with("https://") {
+            let url = format!("{base}/v1/objects/{}", hex(&input_hash));
+            if url.len() <= cinder_jobs::MAX_URI_LEN as usize {
+                input_uri = url.clone();
+                upload_to = Some(url);
+            }
         }
     }
     let (k, m) = market_keys(chain, market).await?;
@@ -94,10 +113,44 @@ pub async fn run(a: &PostArgs, ctx: &Ctx, chain: &dyn Chain) -> anyhow::Result<O
         }
     };
     let job = k.job(job_id);
+    if let Some(url) = &upload_to {
+        upload(url, &bytes).await.with_context(|| {
+            format!(
+                "job {job_id} ({job}) is posted but its input could not be uploaded to {url}; the provider \
+                 cannot serve it: `cinder job cancel {job}` refunds you now (or it expires and refunds you)"
+            )
+        })?;
+    }
     Ok(sig_out(
         &format!("posted job {job_id}: {job}\ninput: {input_uri} ({} bytes)\npayment: {payment}", bytes.len()),
         &r.signature,
         json!({"job": job.to_string(), "job_id": job_id, "market": market.to_string(), "input_uri": input_uri,
-               "input_hash": hex(&input_hash), "payment": payment}),
+               "input_hash": hex(&input_hash), "payment": payment, "uploaded_to": upload_to}),
     ))
+}
+
+/// `PUT`s the input to a provider's endpoint. 403 (its node has not seen the post yet), 429, 503
+/// and transport errors are retried for about 10 s; anything else is final.
+pub async fn upload(url: &str, bytes: &[u8]) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .context("building the HTTP client")?;
+    let mut wait = std::time::Duration::from_millis(250);
+    let mut last = String::new();
+    for _ in 0..8 {
+        match client.put(url).body(bytes.to_vec()).send().await {
+            Ok(r) if r.status().is_success() => return Ok(()),
+            Ok(r) if matches!(r.status().as_u16(), 403 | 429 | 503) => {
+                last = format!("HTTP {}: {}", r.status(), r.text().await.unwrap_or_default());
+            }
+            Ok(r) => bail!("HTTP {}: {}", r.status(), r.text().await.unwrap_or_default()),
+            Err(e) => last = e.without_url().to_string(),
+        }
+        tracing::debug!(url, %last, ?wait, "upload not taken yet; retrying");
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(std::time::Duration::from_secs(2));
+    }
+    bail!("gave up: {last}")
 }
