@@ -461,6 +461,78 @@ async fn post_job_rejects_an_input_uri_too_long() {
     w.check_invariants().await;
 }
 
+/// `post_job_inline`: the input travels in the transaction, is checked against `input_hash`, and
+/// comes back in `JobInputInline`; the job names `inline:`. The largest input, with a designated
+/// provider and the compute-budget instructions every sender adds, fits one packet.
+#[tokio::test]
+async fn post_job_inline_carries_the_input_in_its_event() {
+    let mut w = World::new(TokenKind::Spl, 0).await;
+    let input = b"an inline prompt".to_vec();
+    let id = w.market().await.next_job_id;
+    let ix = jsdk::post_job_inline(w.client.key(), w.client.token, &w.mk, id, w.post_args(PRICE), input.clone());
+    let kp = w.client.kp.insecure_clone();
+    let logs = w.fx.send_ok(&[ix], &[&kp]).await;
+    let job: cinder_jobs::Job = w.fx.anchor_account(w.mk.job(id)).await;
+    assert_eq!(
+        (job.input_uri.as_str(), job.input_hash),
+        (cinder_jobs::INLINE_INPUT_URI, cinder_sdk::util::sha256(&input))
+    );
+    let ev: Vec<cinder_jobs::JobInputInline> = cinder_sdk::events::decode(&logs);
+    assert_eq!(ev.len(), 1, "{logs:?}");
+    assert_eq!((ev[0].job, ev[0].input_hash, ev[0].input.clone()), (w.mk.job(id), job.input_hash, input));
+    assert_eq!(cinder_sdk::events::decode::<cinder_jobs::JobPosted>(&logs).len(), 1);
+    // Cancel it: an inline job is an ordinary job otherwise.
+    let ix = jsdk::cancel_job(w.client.key(), w.client.token, &w.mk, id);
+    w.fx.send_ok(&[ix], &[&kp]).await;
+    w.check_invariants().await;
+
+    // Size: the largest inline input with every optional byte in use.
+    let mut args = w.post_args(PRICE);
+    args.designated = Some(Pubkey::new_unique());
+    let big = vec![b'x'; cinder_jobs::MAX_INLINE_INPUT as usize];
+    let ixs = [
+        cinder_sdk::chain::rpc::set_compute_unit_limit(200_000),
+        cinder_sdk::chain::rpc::set_compute_unit_price(1_000),
+        jsdk::post_job_inline(w.client.key(), w.client.token, &w.mk, 99, args, big),
+    ];
+    let msg = solana_transaction::Message::new(&ixs, Some(&w.client.key()));
+    let tx = solana_transaction::Transaction::new_unsigned(msg);
+    let size = bincode::serialize(&tx).unwrap().len();
+    assert!(size <= 1_232, "a post_job_inline of {} bytes is a {size}-byte transaction", cinder_jobs::MAX_INLINE_INPUT);
+    println!("post_job_inline with {} input bytes: {size}-byte transaction", cinder_jobs::MAX_INLINE_INPUT);
+}
+
+#[tokio::test]
+async fn post_job_inline_rejects_a_wrong_hash_an_oversized_or_empty_input_and_another_uri() {
+    let mut w = World::new(TokenKind::Spl, 0).await;
+    let kp = w.client.kp.insecure_clone();
+    w.fx.watch(w.mk.job(0));
+    // The builder sets input_uri and input_hash; break each after it.
+    let build = |w: &World, input: Vec<u8>| {
+        jsdk::post_job_inline(w.client.key(), w.client.token, &w.mk, 0, w.post_args(PRICE), input)
+    };
+    let mut ix = build(&w, b"prompt".to_vec());
+    let mut data = ix.data.clone();
+    // The hash sits after the discriminator and the payment: flip one of its bytes.
+    data[8 + 8] ^= 1;
+    ix.data = data;
+    w.fx.send_err(&[ix], &[&kp], E::InlineInputHashMismatch).await;
+    let ix = build(&w, vec![b'x'; cinder_jobs::MAX_INLINE_INPUT as usize + 1]);
+    w.fx.send_err(&[ix], &[&kp], E::InvalidInlineInput).await;
+    let ix = build(&w, vec![]);
+    w.fx.send_err(&[ix], &[&kp], E::InvalidInlineInput).await;
+    // Another input URI with the inline instruction.
+    let mut args = w.post_args(PRICE);
+    let input = b"prompt".to_vec();
+    args.input_hash = cinder_sdk::util::sha256(&input);
+    args.input_uri = "https://elsewhere.example/x".into();
+    let mut ix = jsdk::post_job(w.client.key(), w.client.token, &w.mk, 0, args.clone());
+    ix.data = anchor_lang::InstructionData::data(&cinder_jobs::instruction::PostJobInline { args, input });
+    w.fx.send_err(&[ix], &[&kp], E::InvalidInlineInput).await;
+    assert_eq!(w.market().await.next_job_id, 0);
+    w.check_invariants().await;
+}
+
 #[tokio::test]
 async fn post_job_rejects_a_token_account_of_another_mint() {
     let mut w = World::new(TokenKind::Spl, 0).await;

@@ -103,6 +103,7 @@ pub fn decode_event(program: &Pubkey, raw: &[u8]) -> Option<(&'static str, Value
         "MarketUpdated" => j::MarketUpdated { market, old_params, new_params },
         "ProviderRegistered" => j::ProviderRegistered { provider, authority, endpoint, models },
         "JobPosted" => j::JobPosted { job, market, job_id, client, designated, payment, fee_bps, input_hash, input_uri, params, timestamp },
+        "JobInputInline" => j::JobInputInline { job, input_hash, input },
         "JobCancelled" => j::JobCancelled { job, market, job_id, client, refunded, timestamp },
         "JobClaimed" => j::JobClaimed { job, market, job_id, provider, collateral, deadline, skipped, queue_head, timestamp },
         "ResultRecorded" => j::ResultRecorded { job, provider, commitment, output_hash, output_uri, window_end, timestamp },

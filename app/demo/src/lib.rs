@@ -606,6 +606,17 @@ fn dispute_deadline(d: &Dispute, now: i64) -> Option<i64> {
 
 /// The client (a dApp): its keypair, its content store served over HTTP for the workers, and an
 /// RPC connection straight to the validator.
+/// How a demo job's input reaches the workers.
+#[derive(Clone, Copy, Debug)]
+pub enum Delivery {
+    /// The client serves it from its own HTTP server (`--input-uri http://…/{sha256}`).
+    ClientServer,
+    /// In the posting transaction (`post_job_inline`; public).
+    Inline,
+    /// A job only this provider may take, its input uploaded to the provider's endpoint.
+    UploadTo(Pubkey),
+}
+
 /// What `cinder job result` told the client.
 pub struct JobResult {
     pub text: String,
@@ -691,19 +702,22 @@ impl Client {
     /// Posts a job (paying 1 token) whose input `doc` the client serves; `seed` is the sampling
     /// seed. Returns it with its id (read from the market's counter).
     pub async fn post(&self, kind: &str, doc: &str, max_tokens: u32, seed: u64) -> Result<PostedJob, DemoError> {
-        self.post_to(kind, doc, max_tokens, seed, None).await
+        self.post_to(kind, doc, max_tokens, seed, Delivery::ClientServer).await
     }
 
-    /// [`Client::post`]; with `designated`, only that provider may take the job, and the input is
-    /// uploaded to its endpoint (`cinder job post --provider P`) instead of served by the client.
+    /// [`Client::post`] with the input delivered as `delivery` says.
     pub async fn post_to(
         &self,
         kind: &str,
         doc: &str,
         max_tokens: u32,
         seed: u64,
-        designated: Option<Pubkey>,
+        delivery: Delivery,
     ) -> Result<PostedJob, DemoError> {
+        let designated = match delivery {
+            Delivery::UploadTo(p) => Some(p),
+            _ => None,
+        };
         use cinder_cli::{
             cli::InferenceArgs,
             commands::job::post::{self, PostArgs},
@@ -718,11 +732,12 @@ impl Client {
             inference: InferenceArgs { max_tokens, temperature: 0.0, top_k: 0, top_p: 1.0, seed, dtype: 0 },
             provider: designated,
             token_account: Some(self.token),
-            input_uri: match designated {
-                None => Some(format!("http://{}/v1/objects/{{sha256}}", self.addr)),
-                Some(_) => None,
+            input_uri: match delivery {
+                Delivery::ClientServer => Some(format!("http://{}/v1/objects/{{sha256}}", self.addr)),
+                _ => None,
             },
             no_upload: false,
+            no_inline: matches!(delivery, Delivery::UploadTo(_)),
         };
         let out =
             post::run(&args, &ctx, &self.chain).await.map_err(|e| DemoError::Setup(format!("job post: {e:#}")))?;
@@ -1038,10 +1053,14 @@ async fn drive(
     let client = Client::connect(cf, dir, opts.progress).await?;
     let mut jobs = vec![];
     for (i, (kind, doc, max_tokens)) in demo_inputs().iter().enumerate() {
-        // The last job names the provider: its input goes to the provider's endpoint (PUT).
-        let designated =
-            (i + 1 == demo_inputs().len()).then(|| parse_key(&cf.provider.pubkey, "provider")).transpose()?;
-        jobs.push(client.post_to(kind, doc, *max_tokens, 42 + i as u64, designated).await?);
+        // Jobs 0 and 1 are served by the client; job 2 travels inline; job 3 names the provider
+        // and its input is uploaded to the provider's endpoint (PUT).
+        let delivery = match i {
+            2 => Delivery::Inline,
+            3 => Delivery::UploadTo(parse_key(&cf.provider.pubkey, "provider")?),
+            _ => Delivery::ClientServer,
+        };
+        jobs.push(client.post_to(kind, doc, *max_tokens, 42 + i as u64, delivery).await?);
     }
     // Watch; when nothing has changed for a while, move the clock (challenge windows, voting
     // periods) with surfpool's time travel.

@@ -31,9 +31,10 @@ async fn demo_processes_settle_every_job_slash_the_dishonest_provider_and_balanc
         assert!(j.rent_returned > 0);
     }
     // Jobs 0-2 name the client's own server; job 3 was designated and uploaded to the provider.
-    for j in &s.jobs[..3] {
+    for j in &s.jobs[..2] {
         assert!(j.input_uri.starts_with("http://127.0.0.1:"), "{}", j.input_uri);
     }
+    assert_eq!(s.jobs[2].input_uri, cinder_jobs::INLINE_INPUT_URI, "job 2 travelled inline");
     let out_src = s.jobs[0].output_source.as_deref().unwrap();
     let endpoint = &out_src[..out_src.find("/v1/objects/").unwrap()];
     assert!(
@@ -41,7 +42,7 @@ async fn demo_processes_settle_every_job_slash_the_dishonest_provider_and_balanc
         "{} vs {endpoint}",
         s.jobs[3].input_uri
     );
-    for j in &s.jobs[..3] {
+    for j in &s.jobs[..2] {
         assert!(!j.input_uri.starts_with(endpoint), "job {}: the client's server, not the provider's", j.job_id);
     }
     // Client: 100 tokens, paid 3 jobs, refunded one.

@@ -91,7 +91,7 @@ pub fn cinder_events(logs: &[String]) -> Vec<(Pubkey, Vec<u8>)> {
 program_events! {
     cinder_escrow: [EscrowOpened, EscrowReleased, EscrowRefunded, EscrowClosed],
     cinder_staking: [PoolInitialized, PoolUpdated, StakeDeposited, UnstakeRequested, UnstakeCancelled, StakeWithdrawn, StakeLocked, StakeUnlocked, StakeSlashed, TreasuryWithdrawn],
-    cinder_jobs: [ConfigInitialized, ConfigUpdated, ModelRegistered, MarketCreated, MarketUpdated, ProviderRegistered, JobPosted, JobCancelled, JobClaimed, ResultRecorded, JobChallenged, JobFinalized, JobSlashed, JobExpired, QueueAdvanced],
+    cinder_jobs: [ConfigInitialized, ConfigUpdated, ModelRegistered, MarketCreated, MarketUpdated, ProviderRegistered, JobPosted, JobInputInline, JobCancelled, JobClaimed, ResultRecorded, JobChallenged, JobFinalized, JobSlashed, JobExpired, QueueAdvanced],
     cinder_verification: [VerifierRegistered, VerifierRemoved, DisputeOpened, QuorumDrawn, VoteCommitted, VoteRevealed, DisputeResolved, VoteSettled],
 }
 

@@ -176,6 +176,24 @@ pub fn post_job(client: Pubkey, client_token: Pubkey, k: &MarketKeys, job_id: u6
     )
 }
 
+/// `post_job_inline`: the input itself goes in the transaction (`a.input_uri` is set to
+/// [`cinder_jobs::INLINE_INPUT_URI`] and `a.input_hash` to its SHA-256 here). At most
+/// [`cinder_jobs::MAX_INLINE_INPUT`] bytes; inline inputs are public.
+pub fn post_job_inline(
+    client: Pubkey,
+    client_token: Pubkey,
+    k: &MarketKeys,
+    job_id: u64,
+    mut a: PostJobArgs,
+    input: Vec<u8>,
+) -> Instruction {
+    a.input_uri = cinder_jobs::INLINE_INPUT_URI.to_owned();
+    a.input_hash = crate::util::sha256(&input);
+    let mut ix = post_job(client, client_token, k, job_id, a.clone());
+    ix.data = anchor_lang::InstructionData::data(&ix::PostJobInline { args: a, input });
+    ix
+}
+
 pub fn cancel_job(client: Pubkey, client_token: Pubkey, k: &MarketKeys, job_id: u64) -> Instruction {
     let job = k.job(job_id);
     let e = job_escrow_keys(&job, k.mint, k.token_program);

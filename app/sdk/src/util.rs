@@ -50,6 +50,11 @@ pub fn read_keypair(path: &Path) -> Result<Keypair, KeypairError> {
     Keypair::try_from(bytes.as_slice()).map_err(|e| KeypairError::Format { path: p, message: e.to_string() })
 }
 
+/// SHA-256 of `bytes` (what input and output hashes are).
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    solana_sha256_hasher::hash(bytes).to_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -163,6 +163,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Check { config } => (config, true),
     };
     let settings = Settings::load(&config)?;
+    if !check_only && settings.market.is_none() {
+        // Anyone can create a market for a model; a worker must not pick its market by itself.
+        anyhow::bail!(
+            "`market` is not set in {}: `cinder-worker check --config {}` names the market(s) of your model",
+            config.display(),
+            config.display()
+        );
+    }
     // Signals are handled from here on, so a SIGTERM while connecting or loading the model is a
     // clean stop, not death by signal.
     let (tx, rx) = tokio::sync::watch::channel(false);
@@ -202,6 +210,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             chain: node.chain.clone(),
             market: node.market_key,
             worker: node.me(),
+            public_url: settings.public_url.clone(),
             role: match settings.role {
                 Role::Provider => "provider",
                 Role::Verifier => "verifier",

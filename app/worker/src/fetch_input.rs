@@ -187,7 +187,9 @@ async fn fetch_http(uri: &str, limit: usize, timeout: Duration, policy: FetchPol
         .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none());
     if !policy.allow_private_addresses {
-        builder = builder.dns_resolver(std::sync::Arc::new(PublicOnly));
+        // No proxy from the environment either: a proxy would resolve and connect for us, past
+        // the address check.
+        builder = builder.dns_resolver(std::sync::Arc::new(PublicOnly)).no_proxy();
     }
     let client =
         builder.build().map_err(|e| FetchError::Unreachable { uri: uri.to_string(), reason: e.to_string() })?;

@@ -5,7 +5,8 @@
 //!   streamed from disk with its length; 404 when absent; the bytes hash to the name (a corrupt
 //!   file is not served).
 //! * `PUT /v1/objects/{sha256}`: a job input. Accepted (201) only when an **open job of this
-//!   worker's market** names that input hash, the body is at most `max_upload_bytes`, and it
+//!   worker's market, designated to it or naming an input URI under its `public_url`,** names
+//!   that input hash, the body is at most `max_upload_bytes`, and it
 //!   hashes to the name; an object already held answers 200. Anything else is refused with a
 //!   reason (400 bad name, 403 no open job names it, 413 too large, 422 hash mismatch), so the
 //!   endpoint is not a free file host: what it keeps is what a paid job asked it to serve.
@@ -53,6 +54,8 @@ pub struct Endpoint {
     pub chain: Arc<dyn Chain>,
     pub market: Pubkey,
     pub worker: Pubkey,
+    /// The endpoint's public base URL (`public_url`), if set.
+    pub public_url: Option<String>,
     pub role: &'static str,
     pub limits: HttpLimits,
 }
@@ -154,9 +157,20 @@ async fn get_object(State(s): State<AppState>, Path(sha): Path<String>) -> Respo
     r
 }
 
-/// Whether an open job of `market` names `hash` as its input.
-pub async fn open_job_wants(chain: &dyn Chain, market: &Pubkey, hash: &[u8; 32]) -> Result<bool, ChainError> {
-    let wants = |j: &Job| j.market == *market && j.status == JobStatus::Open && j.input_hash == *hash;
+/// Whether an open job of `market` names `hash` as its input and is meant for this endpoint:
+/// designated to `worker`, or naming an input URI under `public_url`.
+pub async fn open_job_wants(
+    chain: &dyn Chain,
+    market: &Pubkey,
+    worker: &Pubkey,
+    public_url: Option<&str>,
+    hash: &[u8; 32],
+) -> Result<bool, ChainError> {
+    let ours = |j: &Job| {
+        j.designated == Some(*worker)
+            || public_url.is_some_and(|u| j.input_uri.starts_with(&format!("{}/v1/objects/", u.trim_end_matches('/'))))
+    };
+    let wants = |j: &Job| j.market == *market && j.status == JobStatus::Open && j.input_hash == *hash && ours(j);
     let filters = [
         AccountFilter::Memcmp { offset: 0, bytes: Job::DISCRIMINATOR.to_vec() },
         AccountFilter::Memcmp { offset: 8, bytes: market.to_bytes().to_vec() },
@@ -167,8 +181,8 @@ pub async fn open_job_wants(chain: &dyn Chain, market: &Pubkey, hash: &[u8; 32])
             .filter(|(_, a)| a.owner == cinder_jobs::ID)
             .filter_map(|(_, a)| cinder_sdk::decode::<Job>(&a.data))
             .any(|j| wants(&j))),
-        Err(ChainError::Unsupported(_)) => {
-            // No index: the open jobs lie between the queue head and the counter (designated ones
+        Err(e) => {
+            // No index (or the node refuses the method some other way): the open jobs lie between the queue head and the counter (designated ones
             // anywhere below the counter; look at the last 1 000).
             let m: cinder_jobs::Market = cinder_sdk::fetch(chain, market)
                 .await?
@@ -182,9 +196,9 @@ pub async fn open_job_wants(chain: &dyn Chain, market: &Pubkey, hash: &[u8; 32])
                     }
                 }
             }
+            let _ = e;
             Ok(false)
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -195,12 +209,17 @@ async fn put_object(State(s): State<AppState>, Path(sha): Path<String>, body: Bo
     if s.ep.store.get(&hash).is_some() {
         return (StatusCode::OK, Json(json!({ "stored": hex(&hash), "new": false }))).into_response();
     }
-    match open_job_wants(s.ep.chain.as_ref(), &s.ep.market, &hash).await {
+    match open_job_wants(s.ep.chain.as_ref(), &s.ep.market, &s.ep.worker, s.ep.public_url.as_deref(), &hash).await {
         Ok(true) => {}
         Ok(false) => {
             return refuse(
                 StatusCode::FORBIDDEN,
-                format!("no open job of market {} names input {}: post the job first", s.ep.market, hex(&hash)),
+                format!(
+                "no open job of market {} designated to {} (or naming this endpoint) has input {}: post the job first",
+                s.ep.market,
+                s.ep.worker,
+                hex(&hash)
+            ),
             )
         }
         Err(e) => {

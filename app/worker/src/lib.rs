@@ -256,7 +256,40 @@ impl Node {
         }
     }
 
+    /// The input of a `post_job_inline` job, from its `JobInputInline` event (emitted by the jobs
+    /// program in the posting transaction), checked against the job's hash and cached.
+    async fn inline_input(&self, job: &Job) -> Result<Vec<u8>, fetch_input::FetchError> {
+        use fetch_input::FetchError;
+        if let Some(b) = self.store.get(&job.input_hash) {
+            return Ok(b);
+        }
+        let key = self.market.job(job.job_id);
+        let transient = |reason: String| FetchError::Transient { uri: job.input_uri.clone(), reason };
+        let sigs = self.chain.signatures_for_address(&key).await.map_err(|e| transient(e.to_string()))?;
+        for sig in sigs {
+            let logs = self.chain.transaction_logs(&sig).await.map_err(|e| transient(e.to_string()))?;
+            let events: Vec<cinder_jobs::JobInputInline> = cinder_sdk::events::decode(&logs.unwrap_or_default());
+            for e in events.into_iter().filter(|e| e.job == key && e.input_hash == job.input_hash) {
+                if e.input.len() > self.max_input_bytes {
+                    return Err(FetchError::TooLarge { size: e.input.len(), limit: self.max_input_bytes });
+                }
+                if store::sha256(&e.input) != job.input_hash {
+                    continue;
+                }
+                let _ = self.store.put(&e.input);
+                return Ok(e.input);
+            }
+        }
+        // The job exists, so its posting transaction landed; a node whose history lags may not
+        // show it yet.
+        Err(transient("no JobInputInline event for this job in its transactions yet".into()))
+    }
+
     pub async fn prepare(&self, job: &Job) -> Result<cinder_inference::GenerationRequest, Refusal> {
+        if job.input_uri == cinder_jobs::INLINE_INPUT_URI {
+            let input = self.inline_input(job).await?;
+            return self.engine.request(&self.model_id, job, &input);
+        }
         if let Some(base) = &self.public_url {
             // The job names our own endpoint: the client uploads the input to us (PUT). Until it
             // has, the job waits; asking ourselves over HTTP would only find the same store.

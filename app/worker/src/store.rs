@@ -30,12 +30,16 @@ impl ContentStore {
         self.dir.join(hex(hash))
     }
 
-    /// Stores `bytes`; returns their SHA-256.
+    /// Stores `bytes`; returns their SHA-256. A file already there that does not hash to its
+    /// name (a crash mid-copy by another tool, a disk error) is replaced. Each write goes through
+    /// its own temporary file, so concurrent puts of the same object do not collide.
     pub fn put(&self, bytes: &[u8]) -> std::io::Result<[u8; 32]> {
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let hash = sha256(bytes);
         let path = self.path(&hash);
-        if !path.exists() {
-            let tmp = self.dir.join(format!(".{}.tmp", hex(&hash)));
+        if self.get(&hash).is_none() {
+            let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let tmp = self.dir.join(format!(".{}.{}.{n}.tmp", hex(&hash), std::process::id()));
             std::fs::write(&tmp, bytes)?;
             std::fs::rename(&tmp, &path)?;
         }
@@ -66,6 +70,9 @@ mod tests {
         assert_eq!(parse_hex32(&hex(&h)), Some(h));
         std::fs::write(s.path(&h), b"tampered").unwrap();
         assert_eq!(s.get(&h), None);
+        // Putting it again repairs it.
+        s.put(b"hello").unwrap();
+        assert_eq!(s.get(&h).unwrap(), b"hello");
         assert_eq!(parse_hex32("zz"), None);
     }
 }

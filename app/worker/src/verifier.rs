@@ -115,20 +115,29 @@ impl Verifier {
             return Ok(0);
         }
         let limit = self.node.max_parallel_verifications.max(1);
-        let mut verdicts: Vec<(Pubkey, Job, Result<Option<u8>, WorkerError>)> = futures_util::stream::iter(jobs)
+        let _ = now;
+        // The windows that close first are judged first, and a wrong result is challenged as
+        // soon as its verdict is in (not after the whole batch), against the chain's clock then.
+        let mut jobs = jobs;
+        jobs.sort_by_key(|(_, job)| (job.window_end, job.job_id));
+        let mut verdicts = futures_util::stream::iter(jobs)
             .map(|(key, job)| async move {
                 let v = self.verdict(&key, &job).await;
                 (key, job, v)
             })
-            .buffer_unordered(limit)
-            .collect()
-            .await;
-        verdicts.sort_by_key(|(_, job, _)| job.job_id);
+            .buffer_unordered(limit);
         let mut actions = 0;
         let mut first_error = None;
-        for (key, job, v) in verdicts {
+        while let Some((key, job, v)) = verdicts.next().await {
             match v {
-                Ok(Some(VOTE_RESULT_WRONG)) if now <= job.window_end => actions += self.challenge(&key, &job).await?,
+                Ok(Some(VOTE_RESULT_WRONG)) => {
+                    let now = self.node.chain.unix_timestamp().await?;
+                    if now <= job.window_end {
+                        actions += self.challenge(&key, &job).await?;
+                    } else {
+                        tracing::warn!(job_id = job.job_id, "a wrong result found after its window closed");
+                    }
+                }
                 Ok(_) => {}
                 Err(e) => {
                     tracing::warn!(job_id = job.job_id, error = %e, "re-execution step failed");

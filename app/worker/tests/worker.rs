@@ -769,6 +769,7 @@ async fn the_endpoint_takes_inputs_of_open_jobs_and_serves_outputs() {
         chain: std::sync::Arc::new(h.chain.clone()),
         market,
         worker: h.provider.key(),
+        public_url: Some(base.clone()),
         role: "provider",
         limits: HttpLimits {
             max_upload_bytes: 64,
@@ -801,6 +802,11 @@ async fn the_endpoint_takes_inputs_of_open_jobs_and_serves_outputs() {
     h.post(1, big_hash, url(&big_hash), 6).await;
     assert_eq!(http.put(url(&big_hash)).body(big).send().await.unwrap().status(), 413);
     assert!(store.get(&hash).is_none() && store.get(&big_hash).is_none());
+    // An open job that neither names this provider nor this endpoint: not ours to host.
+    let elsewhere = b"hosted elsewhere".to_vec();
+    let elsewhere_hash = sha256(&elsewhere);
+    h.post(2, elsewhere_hash, "https://elsewhere.example/x".into(), 6).await;
+    assert_eq!(http.put(url(&elsewhere_hash)).body(elsewhere).send().await.unwrap().status(), 403);
     // The right bytes: stored (201), and again is a no-op (200).
     assert_eq!(http.put(url(&hash)).body(input.clone()).send().await.unwrap().status(), 201);
     assert_eq!(http.put(url(&hash)).body(input.clone()).send().await.unwrap().status(), 200);
@@ -838,7 +844,7 @@ async fn the_endpoint_takes_inputs_of_open_jobs_and_serves_outputs() {
     // One request at a time: a stalled upload holds the only permit; the next is told to retry.
     use tokio::io::AsyncWriteExt;
     let other = sha256(b"stalled");
-    h.post(2, other, url(&other), 6).await;
+    h.post(3, other, url(&other), 6).await;
     let mut stalled = tokio::net::TcpStream::connect(addr).await.unwrap();
     let head = format!("PUT /v1/objects/{} HTTP/1.1\r\nhost: x\r\ncontent-length: 7\r\n\r\n", hex(&other));
     stalled.write_all(head.as_bytes()).await.unwrap();

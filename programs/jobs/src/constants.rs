@@ -31,6 +31,14 @@ pub const BPS_DENOMINATOR: u64 = 10_000;
 /// content hash (96 was too short for real object-store and provider-endpoint URIs).
 #[constant]
 pub const MAX_URI_LEN: u32 = 200;
+/// Largest input `post_job_inline` carries in the transaction itself. Measured: with both
+/// compute-budget instructions and a designated provider, 480 bytes make a 1 219-byte
+/// transaction, under the 1 232-byte packet limit (tests/programs/jobs_rejections.rs checks it).
+#[constant]
+pub const MAX_INLINE_INPUT: u32 = 480;
+/// The `input_uri` of a job whose input travels inline (in its `JobInputInline` event).
+#[constant]
+pub const INLINE_INPUT_URI: &str = "inline:";
 #[constant]
 pub const MAX_NAME_LEN: u32 = 32;
 #[constant]

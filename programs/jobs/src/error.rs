@@ -78,4 +78,8 @@ pub enum JobsError {
     NotJobProvider,
     #[msg("A job consistency rule was violated")]
     JobInvariantViolated,
+    #[msg("An inline input must be 1 to MAX_INLINE_INPUT bytes, with input_uri 'inline:'")]
+    InvalidInlineInput,
+    #[msg("The inline input does not hash to input_hash")]
+    InlineInputHashMismatch,
 }

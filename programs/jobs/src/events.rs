@@ -67,6 +67,15 @@ pub struct JobPosted {
     pub timestamp: i64,
 }
 
+/// The input of a job posted with `post_job_inline`, in the same transaction as its
+/// `JobPosted`: anyone can read it from the chain (inline inputs are public).
+#[event]
+pub struct JobInputInline {
+    pub job: Pubkey,
+    pub input_hash: [u8; 32],
+    pub input: Vec<u8>,
+}
+
 #[event]
 pub struct JobCancelled {
     pub job: Pubkey,

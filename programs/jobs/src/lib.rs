@@ -103,6 +103,13 @@ pub mod cinder_jobs {
         instructions::post_job::post_job(ctx, args)
     }
 
+    /// Client: posts a job whose input (at most `MAX_INLINE_INPUT` bytes, hashing to
+    /// `input_hash`; `input_uri` must be `"inline:"`) travels in this transaction and is emitted
+    /// in `JobInputInline`, so no one has to host it. Inline inputs are public.
+    pub fn post_job_inline(ctx: Context<PostJob>, args: PostJobArgs, input: Vec<u8>) -> Result<()> {
+        instructions::post_job::post_job_inline(ctx, args, input)
+    }
+
     /// Client: cancels a job no provider has taken; full refund, all rent back.
     pub fn cancel_job(ctx: Context<CancelJob>) -> Result<()> {
         instructions::cancel_job::cancel_job(ctx)

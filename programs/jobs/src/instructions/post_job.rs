@@ -153,3 +153,18 @@ pub fn post_job(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
     });
     Ok(())
 }
+
+/// `post_job` with the input in the transaction: checked against `input_hash` here, emitted in
+/// `JobInputInline` right after `JobPosted`.
+pub fn post_job_inline(ctx: Context<PostJob>, args: PostJobArgs, input: Vec<u8>) -> Result<()> {
+    require!(
+        !input.is_empty() && input.len() <= MAX_INLINE_INPUT as usize && args.input_uri == INLINE_INPUT_URI,
+        JobsError::InvalidInlineInput
+    );
+    require!(solana_sha256_hasher::hash(&input).to_bytes() == args.input_hash, JobsError::InlineInputHashMismatch);
+    let job = ctx.accounts.job.key();
+    let input_hash = args.input_hash;
+    post_job(ctx, args)?;
+    cinder_common::emit_event!(JobInputInline { job, input_hash, input });
+    Ok(())
+}

@@ -41,11 +41,26 @@ pub struct PostArgs {
     /// With --provider: do not upload the input to the provider's endpoint (post `cas://`).
     #[arg(long)]
     pub no_upload: bool,
+    /// Do not put a small input (at most MAX_INLINE_INPUT bytes) in the transaction itself.
+    /// Inline is the default when the input fits and no --input-uri is given; inline inputs are
+    /// public, on-chain, and need no hosting.
+    #[arg(long)]
+    pub no_inline: bool,
 }
 
 pub async fn run(a: &PostArgs, ctx: &Ctx, chain: &dyn Chain) -> anyhow::Result<Output> {
-    let PostArgs { market, prompt, file, payment, inference, provider, token_account, input_uri: given_uri, no_upload } =
-        a;
+    let PostArgs {
+        market,
+        prompt,
+        file,
+        payment,
+        inference,
+        provider,
+        token_account,
+        input_uri: given_uri,
+        no_upload,
+        no_inline,
+    } = a;
     let me = ctx.signer()?;
     let bytes = match (prompt, file) {
         (Some(p), _) => p.as_bytes().to_vec(),
@@ -61,17 +76,28 @@ pub async fn run(a: &PostArgs, ctx: &Ctx, chain: &dyn Chain) -> anyhow::Result<O
     }
     // A designated provider with an HTTP endpoint gets the input uploaded there (after the post:
     // its endpoint takes only inputs of open jobs), and the job names that URL.
+    let inline = given_uri.is_none() && !*no_inline && bytes.len() <= cinder_jobs::MAX_INLINE_INPUT as usize;
+    if inline {
+        input_uri = cinder_jobs::INLINE_INPUT_URI.to_owned();
+    }
     let mut upload_to = None;
-    if let (Some(p), None, false) = (provider, given_uri, *no_upload) {
+    if let (Some(p), None, false, false) = (provider, given_uri, *no_upload, inline) {
         let acc: Option<cinder_jobs::Provider> = cinder_sdk::fetch(chain, &jsdk::provider_pda(p)).await?;
         let acc = acc.with_context(|| format!("provider {p} is not registered"))?;
         let base = acc.endpoint.trim_end_matches('/');
         if base.starts_with("http://") || base.starts_with("https://") {
             let url = format!("{base}/v1/objects/{}", hex(&input_hash));
-            if url.len() <= cinder_jobs::MAX_URI_LEN as usize {
-                input_uri = url.clone();
-                upload_to = Some(url);
+            if url.len() > cinder_jobs::MAX_URI_LEN as usize {
+                bail!(
+                    "provider {p}'s endpoint makes a {}-byte input URI (at most {}): pass --input-uri",
+                    url.len(),
+                    cinder_jobs::MAX_URI_LEN
+                );
             }
+            input_uri = url.clone();
+            upload_to = Some(url);
+        } else {
+            tracing::warn!(provider = %p, endpoint = %acc.endpoint, "the provider has no HTTP endpoint: posting cas:// (it must already hold the input)");
         }
     }
     let (k, m) = market_keys(chain, market).await?;
@@ -97,7 +123,12 @@ pub async fn run(a: &PostArgs, ctx: &Ctx, chain: &dyn Chain) -> anyhow::Result<O
     let mut attempt = 0;
     let (job_id, r) = loop {
         let next = if attempt == 0 { m.next_job_id } else { crate::fetch_market(chain, market).await?.next_job_id };
-        match chain.send(&[jsdk::post_job(me.pubkey(), client_token, &k, next, args.clone())], &me, &[]).await {
+        let ix = if inline {
+            jsdk::post_job_inline(me.pubkey(), client_token, &k, next, args.clone(), bytes.clone())
+        } else {
+            jsdk::post_job(me.pubkey(), client_token, &k, next, args.clone())
+        };
+        match chain.send(&[ix], &me, &[]).await {
             Ok(r) => break (next, r),
             Err(e)
                 if e.program_error_code()
@@ -125,7 +156,7 @@ pub async fn run(a: &PostArgs, ctx: &Ctx, chain: &dyn Chain) -> anyhow::Result<O
         &format!("posted job {job_id}: {job}\ninput: {input_uri} ({} bytes)\npayment: {payment}", bytes.len()),
         &r.signature,
         json!({"job": job.to_string(), "job_id": job_id, "market": market.to_string(), "input_uri": input_uri,
-               "input_hash": hex(&input_hash), "payment": payment, "uploaded_to": upload_to}),
+               "input_hash": hex(&input_hash), "payment": payment, "uploaded_to": upload_to, "inline": inline}),
     ))
 }
 
@@ -142,7 +173,7 @@ pub async fn upload(url: &str, bytes: &[u8]) -> anyhow::Result<()> {
     for _ in 0..8 {
         match client.put(url).body(bytes.to_vec()).send().await {
             Ok(r) if r.status().is_success() => return Ok(()),
-            Ok(r) if matches!(r.status().as_u16(), 403 | 429 | 503) => {
+            Ok(r) if matches!(r.status().as_u16(), 403 | 408 | 429 | 503) => {
                 last = format!("HTTP {}: {}", r.status(), r.text().await.unwrap_or_default());
             }
             Ok(r) => bail!("HTTP {}: {}", r.status(), r.text().await.unwrap_or_default()),

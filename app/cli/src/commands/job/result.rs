@@ -143,7 +143,7 @@ pub async fn run(a: &ResultArgs, ctx: &Ctx, chain: &dyn Chain) -> anyhow::Result
     });
     let verdict = |ok: bool| if ok { "MATCH" } else { "MISMATCH" };
     let text = format!(
-        "{text_out}\n---\nfrom {source}\noutput hash {} ({method}): {}\ncommitment {}: {}",
+        "{text_out}\n---\n(the text as the provider wrote it; the token ids are what the hash and the commitment check)\nfrom {source}\noutput hash {} ({method}): {}\ncommitment {}: {}",
         hex(&f.output_hash),
         verdict(hash_ok),
         hex(&f.commitment),
@@ -186,6 +186,7 @@ async fn fetch_output(ctx: &Ctx, chain: &dyn Chain, f: &ResultFacts) -> anyhow::
     };
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .context("building the HTTP client")?;
     let mut resp = client.get(&url).send().await.with_context(|| format!("fetching the output from {url}"))?;
