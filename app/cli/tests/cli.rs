@@ -192,7 +192,17 @@ async fn commands_post_show_list_and_audit_on_the_local_chain() {
         cli(&args)
     };
 
-    let c = run(&["job", "post", "--market", &market, "--prompt", "hello cinder", "--token-account", &token]);
+    let c = run(&[
+        "job",
+        "post",
+        "--market",
+        &market,
+        "--prompt",
+        "hello cinder",
+        "--token-account",
+        &token,
+        "--no-inline",
+    ]);
     let ctx = Ctx::from_cli(&c).unwrap();
     assert_eq!(ctx.output, OutputFormat::Json);
     let out = execute(&c, &ctx, &w.chain).await.expect("job post");
@@ -214,6 +224,27 @@ async fn commands_post_show_list_and_audit_on_the_local_chain() {
     let out = execute(&c, &ctx, &w.chain).await.unwrap();
     assert_eq!(out.json.as_array().unwrap().len(), 1);
     assert_eq!(out.json[0]["status"], "open");
+
+    // By default a small input goes inline: in the transaction, emitted in JobInputInline.
+    let c = run(&["job", "post", "--market", &market, "--prompt", "short and public", "--token-account", &token]);
+    let out = execute(&c, &ctx, &w.chain).await.expect("job post (inline)");
+    assert_eq!(
+        (out.json["input_uri"].clone(), out.json["inline"].clone()),
+        (serde_json::json!("inline:"), serde_json::json!(true))
+    );
+    let inline_job = out.json["job"].as_str().unwrap().to_owned();
+    let out = execute(&run(&["job", "history", &inline_job]), &ctx, &w.chain).await.unwrap();
+    let ev = out
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "JobInputInline")
+        .expect("JobInputInline in the history")
+        .clone();
+    assert_eq!(ev["fields"]["input"], serde_json::json!(b"short and public".to_vec()));
+    let out = execute(&run(&["job", "cancel", &inline_job, "--token-account", &token]), &ctx, &w.chain).await.unwrap();
+    assert_eq!(out.json["refunded"], PRICE);
 
     // --input-uri: the posted URI names where the workers fetch it; `{sha256}` is the hash.
     let c = run(&[
