@@ -63,12 +63,23 @@ pub fn is_public_ip(ip: std::net::IpAddr) -> bool {
                 return is_public_ip(IpAddr::V4(v4));
             }
             let s = a.segments();
-            if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
-                // NAT64 (64:ff9b::/96): the IPv4 address it embeds decides.
-                let v4 = std::net::Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+            let last_v4 = || std::net::Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+            // Forms that embed an IPv4 address: that address decides. NAT64 (64:ff9b::/96),
+            // IPv4-compatible (::a.b.c.d), SIIT (::ffff:0:a.b.c.d).
+            if (s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0])
+                || (s[..6] == [0, 0, 0, 0, 0, 0] && (s[6] != 0 || s[7] > 1))
+                || s[..6] == [0, 0, 0, 0, 0xffff, 0]
+            {
+                return is_public_ip(IpAddr::V4(last_v4()));
+            }
+            if s[0] == 0x2002 {
+                // 6to4 (2002::/16) embeds an IPv4 address in bits 16..48.
+                let v4 = std::net::Ipv4Addr::new((s[1] >> 8) as u8, s[1] as u8, (s[2] >> 8) as u8, s[2] as u8);
                 return is_public_ip(IpAddr::V4(v4));
             }
             !(a.is_loopback()
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1) // 64:ff9b:1::/48, local NAT64
+                || (s[0] & 0xffc0) == 0xfec0 // fec0::/10, deprecated site-local
                 || a.is_unspecified()
                 || a.is_multicast()
                 || (s[0] & 0xfe00) == 0xfc00 // fc00::/7, unique local
@@ -149,10 +160,21 @@ pub async fn fetch_input(
             return Err(unreachable("file:// inputs are off on this worker (allow_file_uris)".into()));
         }
         let meta = tokio::fs::metadata(path).await.map_err(|e| unreachable(e.to_string()))?;
+        if !meta.is_file() {
+            return Err(unreachable("not a regular file".into()));
+        }
         if meta.len() as usize > limit {
             return Err(FetchError::TooLarge { size: meta.len() as usize, limit });
         }
-        tokio::fs::read(path).await.map_err(|e| unreachable(e.to_string()))?
+        // Read at most one byte past the cap, whatever the metadata said.
+        use tokio::io::AsyncReadExt as _;
+        let f = tokio::fs::File::open(path).await.map_err(|e| unreachable(e.to_string()))?;
+        let mut buf = Vec::new();
+        f.take(limit as u64 + 1).read_to_end(&mut buf).await.map_err(|e| unreachable(e.to_string()))?;
+        if buf.len() > limit {
+            return Err(FetchError::TooLarge { size: buf.len(), limit });
+        }
+        buf
     } else if uri.starts_with("http://") || uri.starts_with("https://") {
         check_host(uri, policy).await?;
         let mut attempt = 0;
@@ -403,5 +425,12 @@ mod tests {
         assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
         assert!(is_public_ip("8.8.8.8".parse().unwrap()) && is_public_ip("2606:4700::1111".parse().unwrap()));
         assert!(!is_public_ip("100.64.0.1".parse().unwrap()) && !is_public_ip("64:ff9b::a00:1".parse().unwrap()));
+        for private in ["::127.0.0.1", "::ffff:0:10.0.0.1", "2002:c0a8:0101::1", "64:ff9b:1::1", "fec0::1"] {
+            assert!(!is_public_ip(private.parse().unwrap()), "{private}");
+        }
+        assert!(is_public_ip("2002:0808:0808::1".parse().unwrap()), "6to4 of a public address");
+        // /dev/zero reports no length: still refused at the cap, not read forever.
+        let e = fetch_input("file:///dev/zero", &other, &store, 100, t, FetchPolicy::LOCAL).await.unwrap_err();
+        assert!(matches!(e, FetchError::Unreachable { .. } | FetchError::TooLarge { .. }), "{e}");
     }
 }
