@@ -341,7 +341,8 @@ async fn chaos_kills_and_a_faulty_rpc_proxy_still_settle_every_job_exactly_once(
 /// `app/worker/worker.example.toml` as shipped passes `cinder-worker check` against a real
 /// cluster: only the machine-specific values its header names come from `CINDER_WORKER_*`, and
 /// the market (left out in the example) is found from the model over `getProgramAccounts`. A
-/// model that is not the market's fails the check with both model ids.
+/// model that is not the market's fails the check with both model ids, and `run` without a market
+/// refuses to start.
 #[test]
 fn the_example_worker_settings_pass_check_as_shipped() {
     use std::os::unix::process::CommandExt as _;
@@ -352,10 +353,10 @@ fn the_example_worker_settings_pass_check_as_shipped() {
     opts.verifiers = 1;
     let (cluster, c) = cinder_demo::start_cluster(&opts, dir.path(), &logs).expect("cluster");
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../worker/worker.example.toml");
-    let check = |model_dir: &std::path::Path| {
-        std::process::Command::new(exe())
-            .arg0("cinder-worker")
-            .args(["check", "--config"])
+    let worker = |cmd: &str, model_dir: &std::path::Path, market: Option<&str>| {
+        let mut w = std::process::Command::new(exe());
+        w.arg0("cinder-worker")
+            .args([cmd, "--config"])
             .arg(&example)
             .env("RUST_LOG", "error")
             .env("CINDER_WORKER_RPC_URL", &c.rpc_url)
@@ -363,10 +364,13 @@ fn the_example_worker_settings_pass_check_as_shipped() {
             .env("CINDER_WORKER_MODEL_DIR", model_dir)
             .env("CINDER_WORKER_STORE_DIR", dir.path().join("store"))
             .env("CINDER_WORKER_JOURNAL", dir.path().join("journal.sqlite"))
-            .env_remove("CINDER_WORKER_MARKET")
-            .output()
-            .expect("run cinder-worker check")
+            .env_remove("CINDER_WORKER_MARKET");
+        if let Some(m) = market {
+            w.env("CINDER_WORKER_MARKET", m);
+        }
+        w.output().expect("run cinder-worker")
     };
+    let check = |model_dir: &std::path::Path| worker("check", model_dir, None);
     let out = check(&c.model_dir);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "stdout {stdout}\nstderr {}", String::from_utf8_lossy(&out.stderr));
@@ -385,21 +389,14 @@ fn the_example_worker_settings_pass_check_as_shipped() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("no market on this cluster serves model id"), "{stderr}");
     // Naming the market with the wrong model: refused, with both ids.
-    let out = std::process::Command::new(exe())
-        .arg0("cinder-worker")
-        .args(["check", "--config"])
-        .arg(&example)
-        .env("RUST_LOG", "error")
-        .env("CINDER_WORKER_RPC_URL", &c.rpc_url)
-        .env("CINDER_WORKER_KEYPAIR", &c.provider.keypair_path)
-        .env("CINDER_WORKER_MODEL_DIR", &other)
-        .env("CINDER_WORKER_STORE_DIR", dir.path().join("store"))
-        .env("CINDER_WORKER_JOURNAL", dir.path().join("journal.sqlite"))
-        .env("CINDER_WORKER_MARKET", &c.market)
-        .output()
-        .unwrap();
+    let out = worker("check", &other, Some(&c.market));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("is not the model of market") && stderr.contains(&c.model_id), "{stderr}");
+    // `run` never picks a market by itself: it asks for one, and `check` names it.
+    let out = worker("run", &c.model_dir, None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("`market` is not set"), "{stderr}");
     drop(cluster);
 }
