@@ -64,6 +64,14 @@ async fn demo_processes_settle_every_job_slash_the_dishonest_provider_and_balanc
         assert_eq!(p.code, Some(0), "{} exited badly; log {}", p.name, p.log.display());
         assert!(std::fs::metadata(&p.log).unwrap().len() > 0, "{} wrote a log", p.name);
     }
+    // The inline job (2) was re-executed by a verifier that read its input from the transaction.
+    let verified_inline = (0..4).any(|i| {
+        std::fs::read_to_string(dir.path().join(format!("logs/verifier{i}.log")))
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.contains("result verified") && l.contains("\"job_id\":2"))
+    });
+    assert!(verified_inline, "a verifier verified the inline job");
     // The workers fetched the inputs from the client's HTTP server, not from a shared store.
     let provider_log = std::fs::read_to_string(dir.path().join("logs/provider.log")).unwrap();
     assert!(provider_log.contains("dishonest") || provider_log.contains("wrong results"), "testing switch logged");

@@ -433,4 +433,43 @@ mod tests {
         let e = fetch_input("file:///dev/zero", &other, &store, 100, t, FetchPolicy::LOCAL).await.unwrap_err();
         assert!(matches!(e, FetchError::Unreachable { .. } | FetchError::TooLarge { .. }), "{e}");
     }
+
+    /// A body that trickles (one byte a second, slowloris-style) runs into the fetch deadline:
+    /// transient, so the job waits and is retried, never held open by the sender forever.
+    #[tokio::test]
+    async fn a_trickling_body_hits_the_deadline() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let dir = tempfile::tempdir().unwrap();
+        let store = ContentStore::open(dir.path().join("store")).unwrap();
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = l.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 2048];
+                    let _ = sock.read(&mut buf).await;
+                    let _ = sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 50\r\n\r\n").await;
+                    for _ in 0..50 {
+                        if sock.write_all(b"x").await.is_err() {
+                            return;
+                        }
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                });
+            }
+        });
+        let started = std::time::Instant::now();
+        let e = fetch_input(
+            &format!("http://127.0.0.1:{port}/o"),
+            &sha256(b"x"),
+            &store,
+            100,
+            Duration::from_millis(400),
+            FetchPolicy::LOCAL,
+        )
+        .await
+        .unwrap_err();
+        assert!(e.is_transient(), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(20), "bounded by the deadline and the attempts");
+    }
 }
