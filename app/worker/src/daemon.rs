@@ -80,6 +80,24 @@ pub async fn connect(s: &Settings) -> anyhow::Result<Node> {
             cinder_sdk::util::hex(&node.model_id)
         );
     }
+    if s.role == Role::Provider {
+        // Clients upload to, and fetch from, the endpoint registered on-chain: it should be this
+        // worker's public_url, or uploads land elsewhere and outputs are published under a name
+        // clients do not know.
+        let registered: Option<cinder_jobs::Provider> =
+            cinder_sdk::fetch(node.chain.as_ref(), &cinder_sdk::jobs::provider_pda(&node.me())).await?;
+        match (registered, &s.public_url) {
+            (None, _) => {
+                tracing::warn!(worker = %node.me(), "not registered as a provider (`cinder provider register`)")
+            }
+            (Some(p), Some(u)) if p.endpoint.trim_end_matches('/') != u.trim_end_matches('/') => tracing::warn!(
+                registered = %p.endpoint,
+                public_url = %u,
+                "public_url is not the endpoint registered on-chain; clients use the registered one"
+            ),
+            _ => {}
+        }
+    }
     node.max_input_bytes = s.max_input_bytes;
     node.fetch_timeout = Duration::from_secs(s.fetch_timeout_secs);
     node.max_parallel_verifications = s.max_parallel_verifications;
