@@ -970,47 +970,41 @@ async fn reads_after_a_write_carry_min_context_slot() {
     .await;
 }
 
+/// A node that rejects every `sendTransaction` with a custom program error and answers
+/// `getSignatureStatuses` with `known` (landed) or with nothing.
+async fn failing_send_node(known: bool) -> Server {
+    Server::start(move |req| match req["method"].as_str().unwrap() {
+        "getLatestBlockhash" => latest_blockhash_reply(1, 1_000),
+        "simulateTransaction" => sim_ok(10_000),
+        "getRecentPrioritizationFees" => Reply::Result(json!([])),
+        "sendTransaction" => Reply::RpcErrorData(
+            -32002,
+            "Transaction simulation failed",
+            json!({"err": {"InstructionError": [0, {"Custom": 6000}]}, "logs": []}),
+        ),
+        "getSignatureStatuses" if known => status(Value::Null, "confirmed"),
+        "getSignatureStatuses" => Reply::Result(ctx(json!([null]))),
+        "getBlockHeight" => Reply::Result(json!(900)),
+        m => panic!("unexpected {m}"),
+    })
+    .await
+}
+
 /// A node that calls a resend of landed bytes a failed transaction (a custom code, even) does not
 /// get the last word: `submit_and_wait` asks for the signature's status, and it landed.
 #[tokio::test]
 async fn submit_failure_answer_for_landed_bytes_resolves_as_landed() {
     bounded(async {
-        let server = Server::start(|req| match req["method"].as_str().unwrap() {
-            "getLatestBlockhash" => latest_blockhash_reply(1, 1_000),
-            "simulateTransaction" => sim_ok(10_000),
-            "getRecentPrioritizationFees" => Reply::Result(json!([])),
-            "sendTransaction" => Reply::RpcErrorData(
-                -32002,
-                "Transaction simulation failed",
-                json!({"err": {"InstructionError": [0, {"Custom": 6000}]}, "logs": []}),
-            ),
-            "getSignatureStatuses" => status(Value::Null, "confirmed"),
-            "getBlockHeight" => Reply::Result(json!(900)),
-            m => panic!("unexpected {m}"),
-        })
-        .await;
-        let chain = RpcChain::new(&server.url, fast_config());
         let (payer, other) = (Keypair::new(), Keypair::new());
         let ix = [test_ix(&payer, &other)];
+        let server = failing_send_node(true).await;
+        let chain = RpcChain::new(&server.url, fast_config());
         let tx = chain.prepare(&ix, &payer, &[&other]).await.unwrap();
         let r = submit_and_wait(&chain, &tx, Duration::from_secs(5), Duration::from_millis(10)).await.unwrap();
         assert_eq!(r, Resolution::Landed { slot: 77 });
         assert_eq!(server.calls("sendTransaction").len(), 1);
         // And when the node knows nothing of the signature, the failure is the verdict.
-        let server = Server::start(|req| match req["method"].as_str().unwrap() {
-            "getLatestBlockhash" => latest_blockhash_reply(1, 1_000),
-            "simulateTransaction" => sim_ok(10_000),
-            "getRecentPrioritizationFees" => Reply::Result(json!([])),
-            "sendTransaction" => Reply::RpcErrorData(
-                -32002,
-                "Transaction simulation failed",
-                json!({"err": {"InstructionError": [0, {"Custom": 6000}]}, "logs": []}),
-            ),
-            "getSignatureStatuses" => Reply::Result(ctx(json!([null]))),
-            "getBlockHeight" => Reply::Result(json!(900)),
-            m => panic!("unexpected {m}"),
-        })
-        .await;
+        let server = failing_send_node(false).await;
         let chain = RpcChain::new(&server.url, fast_config());
         let tx = chain.prepare(&ix, &payer, &[&other]).await.unwrap();
         let r = submit_and_wait(&chain, &tx, Duration::from_secs(5), Duration::from_millis(10)).await.unwrap();
