@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 use anyhow::Context as _;
 use cinder_jobs::{Job, JobStatus, Market, Model, Provider};
 use cinder_sdk::{
-    chain::{AccountFilter, Chain, ChainError},
+    chain::{AccountFilter, Chain},
     events, fetch, jobs as jsdk, Pubkey,
 };
 use cinder_staking::{ProviderStake, StakePool};
@@ -66,30 +66,13 @@ pub async fn events_of<E: events::ProgramEvent>(chain: &dyn Chain, program: &Pub
     Ok(logs_touching(chain, program).await?.iter().flat_map(|(_, logs)| events::decode::<E>(logs)).collect())
 }
 
-/// Every account of type `T` the node's index holds (owner `T::owner()`, data starting with
-/// `T::DISCRIMINATOR`, and `extra` filters), sorted by key; `None` where the node has no index.
+/// [`cinder_sdk::fetch_all_of`] with the error in context: every account of type `T` the node's
+/// index holds, sorted by key; `None` where the node has no index.
 pub async fn discover<T>(chain: &dyn Chain, extra: &[AccountFilter]) -> anyhow::Result<Option<Vec<(Pubkey, T)>>>
 where
     T: anchor_lang::AccountDeserialize + anchor_lang::Owner + anchor_lang::Discriminator,
 {
-    let mut filters = vec![AccountFilter::Memcmp { offset: 0, bytes: T::DISCRIMINATOR.to_vec() }];
-    filters.extend_from_slice(extra);
-    let accounts = match chain.program_accounts(&T::owner(), &filters).await {
-        Ok(a) => a,
-        Err(ChainError::Unsupported(why)) => {
-            tracing::debug!(%why, "no getProgramAccounts on this node; discovering from event history");
-            return Ok(None);
-        }
-        Err(e) => return Err(e).context("getProgramAccounts"),
-    };
-    let mut out: Vec<(Pubkey, T)> = accounts
-        .into_iter()
-        // The node filtered; check again, so a node that ignores filters cannot slip anything in.
-        .filter(|(_, a)| a.owner == T::owner() && filters.iter().all(|f| f.matches(&a.data)))
-        .filter_map(|(k, a)| cinder_sdk::decode::<T>(&a.data).map(|v| (k, v)))
-        .collect();
-    out.sort_by_key(|(k, _)| *k);
-    Ok(Some(out))
+    cinder_sdk::fetch_all_of::<T>(chain, extra).await.context("getProgramAccounts")
 }
 
 /// Markets: from the index, else from `MarketCreated` events (those that still exist).
@@ -196,15 +179,12 @@ pub struct JobSlot {
     pub job: Option<Job>,
 }
 
-/// Byte offset of `Job::market` in a job account (right after the discriminator).
-const JOB_MARKET_OFFSET: usize = 8;
-
 /// Every job id of a market (0..next_job_id) with its account, if still open. The open ones come
 /// from the index in one request (jobs whose `market` is this one) where the node has it, else
 /// from reading every job address the counter derives.
 pub async fn market_jobs(chain: &dyn Chain, market: &Pubkey) -> anyhow::Result<(Market, Vec<JobSlot>)> {
     let m = fetch_market(chain, market).await?;
-    let by_market = [AccountFilter::Memcmp { offset: JOB_MARKET_OFFSET, bytes: market.to_bytes().to_vec() }];
+    let by_market = [AccountFilter::Memcmp { offset: jsdk::JOB_MARKET_OFFSET, bytes: market.to_bytes().to_vec() }];
     if let Some(open) = discover::<Job>(chain, &by_market).await? {
         let mut open: std::collections::BTreeMap<Pubkey, Job> =
             open.into_iter().filter(|(_, j)| j.market == *market).collect();

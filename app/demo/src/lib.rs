@@ -502,54 +502,6 @@ pub fn start_workers(exe: &Path, cf: &ClusterFile, logs: &Path) -> Result<Vec<Wo
     Ok(workers)
 }
 
-/// The client's content store served read-only over HTTP/1.1: `GET /v1/objects/<sha256 hex>`.
-/// The workers fetch job inputs from it (and check the hash against the job).
-async fn serve_store(listener: tokio::net::TcpListener, store: ContentStore) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    loop {
-        let Ok((mut sock, peer)) = listener.accept().await else { continue };
-        let store = store.clone();
-        tokio::spawn(async move {
-            let mut buf = Vec::with_capacity(1024);
-            let mut chunk = [0u8; 1024];
-            let head = loop {
-                match tokio::time::timeout(Duration::from_secs(5), sock.read(&mut chunk)).await {
-                    Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
-                    Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
-                }
-                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                    break String::from_utf8_lossy(&buf[..end]).into_owned();
-                }
-                if buf.len() > 8 * 1024 {
-                    return;
-                }
-            };
-            let line = head.lines().next().unwrap_or("");
-            let mut parts = line.split(' ');
-            let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-            let (status, body): (&str, Vec<u8>) = if method != "GET" {
-                ("405 Method Not Allowed", b"only GET\n".to_vec())
-            } else {
-                match target.strip_prefix("/v1/objects/").and_then(cinder_worker::store::parse_hex32) {
-                    None => ("400 Bad Request", b"not /v1/objects/<sha256 hex>\n".to_vec()),
-                    Some(h) => match store.get(&h) {
-                        Some(b) => ("200 OK", b),
-                        None => ("404 Not Found", b"no such object\n".to_vec()),
-                    },
-                }
-            };
-            tracing::debug!(%peer, %target, status, "client store request");
-            let head = format!(
-                "HTTP/1.1 {status}\r\ncontent-type: application/octet-stream\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = sock.write_all(head.as_bytes()).await;
-            let _ = sock.write_all(&body).await;
-            let _ = sock.shutdown().await;
-        });
-    }
-}
-
 /// A job the client posted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PostedJob {
@@ -667,7 +619,12 @@ impl Client {
         let listener =
             tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(io("bind the client's HTTP server"))?;
         let addr = listener.local_addr().map_err(io("client HTTP address"))?;
-        let server = tokio::spawn(serve_store(listener, store.clone()));
+        let server_store = store.clone();
+        let server = tokio::spawn(async move {
+            if let Err(e) = cinder_worker::http::serve_read_only(listener, server_store).await {
+                tracing::warn!(error = %e, "the client's object server stopped");
+            }
+        });
         say(progress, format!("• the client serves its inputs at http://{addr}/v1/objects/"));
         let keypair_path = cf.client.keypair_path.clone();
         Ok(Client { chain, market_key, market, keys, token, store, addr, server, keypair_path, store_dir, progress })

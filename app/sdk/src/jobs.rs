@@ -176,6 +176,10 @@ pub fn post_job(client: Pubkey, client_token: Pubkey, k: &MarketKeys, job_id: u6
     )
 }
 
+/// Byte offset of `Job::market` in a job account (right after the 8-byte discriminator): the
+/// `getProgramAccounts` filter for one market's jobs.
+pub const JOB_MARKET_OFFSET: usize = 8;
+
 /// `post_job_inline`: the input itself goes in the transaction (`a.input_uri` is set to
 /// [`cinder_jobs::INLINE_INPUT_URI`] and `a.input_hash` to its SHA-256 here). At most
 /// [`cinder_jobs::MAX_INLINE_INPUT`] bytes; inline inputs are public.

@@ -46,6 +46,36 @@ pub async fn fetch<T: anchor_lang::AccountDeserialize + anchor_lang::Owner>(
     Ok(chain.get_account(key).await?.filter(|a| a.owner == T::owner()).and_then(|a| decode::<T>(&a.data)))
 }
 
+/// Every account of type `T` the node's index holds (`getProgramAccounts`: owner `T::owner()`,
+/// data starting with `T::DISCRIMINATOR`, and `extra` filters), sorted by key; `Ok(None)` where
+/// the node has no index ([`chain::ChainError::Unsupported`]). The answer is filtered and
+/// owner-checked again here, so a node that ignores filters cannot slip anything in.
+pub async fn fetch_all_of<T>(
+    chain: &dyn chain::Chain,
+    extra: &[chain::AccountFilter],
+) -> chain::ChainResult<Option<Vec<(anchor_lang::prelude::Pubkey, T)>>>
+where
+    T: anchor_lang::AccountDeserialize + anchor_lang::Owner + anchor_lang::Discriminator,
+{
+    let mut filters = vec![chain::AccountFilter::Memcmp { offset: 0, bytes: T::DISCRIMINATOR.to_vec() }];
+    filters.extend_from_slice(extra);
+    let accounts = match chain.program_accounts(&T::owner(), &filters).await {
+        Ok(a) => a,
+        Err(chain::ChainError::Unsupported(why)) => {
+            tracing::debug!(%why, "no getProgramAccounts on this node");
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    let mut out: Vec<_> = accounts
+        .into_iter()
+        .filter(|(_, a)| a.owner == T::owner() && filters.iter().all(|f| f.matches(&a.data)))
+        .filter_map(|(k, a)| decode::<T>(&a.data).map(|v| (k, v)))
+        .collect();
+    out.sort_by_key(|(k, _)| *k);
+    Ok(Some(out))
+}
+
 /// The terms hash a client names in `post_job` (`PostJobArgs::expected_terms`), read from the
 /// market and the protocol config; `Ok(None)` if either account is missing.
 pub async fn market_terms(

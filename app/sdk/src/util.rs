@@ -25,6 +25,26 @@ pub fn parse_hex32(s: &str) -> Result<[u8; 32], String> {
     Ok(out)
 }
 
+/// The object path of an endpoint (a provider's, the demo client's): `<base>/v1/objects/`.
+pub fn objects_prefix(base: &str) -> String {
+    format!("{}/v1/objects/", base.trim_end_matches('/'))
+}
+
+/// Where an endpoint at `base` serves the object with this hash: `<base>/v1/objects/<hex>`.
+pub fn object_url(base: &str, hash: &[u8; 32]) -> String {
+    format!("{}{}", objects_prefix(base), hex(hash))
+}
+
+/// The hash an object URL (`…/v1/objects/<hex>`) names, if it is one.
+pub fn object_url_hash(url: &str) -> Option<[u8; 32]> {
+    url.rsplit_once("/v1/objects/").and_then(|(_, h)| parse_hex32(h).ok())
+}
+
+/// Whether two endpoint base URLs are the same (a trailing `/` aside).
+pub fn same_endpoint(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
+}
+
 /// The amount of an SPL Token / Token-2022 token account (bytes 64..72 of its data).
 pub fn token_amount(data: &[u8]) -> Option<u64> {
     data.get(64..72).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))

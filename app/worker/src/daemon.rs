@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use cinder_sdk::{
     chain::{
         rpc::{RpcChain, RpcConfig},
-        AccountFilter, Chain, ChainError,
+        Chain,
     },
     Pubkey,
 };
@@ -90,7 +90,7 @@ pub async fn connect(s: &Settings) -> anyhow::Result<Node> {
             (None, _) => {
                 tracing::warn!(worker = %node.me(), "not registered as a provider (`cinder provider register`)")
             }
-            (Some(p), Some(u)) if p.endpoint.trim_end_matches('/') != u.trim_end_matches('/') => tracing::warn!(
+            (Some(p), Some(u)) if !cinder_sdk::util::same_endpoint(&p.endpoint, u) => tracing::warn!(
                 registered = %p.endpoint,
                 public_url = %u,
                 "public_url is not the endpoint registered on-chain; clients use the registered one"
@@ -113,23 +113,12 @@ pub async fn connect(s: &Settings) -> anyhow::Result<Node> {
 /// `getProgramAccounts`; an error that lists them when there are several, and one that asks
 /// for `market` when there are none or the node has no index.
 pub async fn market_for_model(chain: &dyn Chain, model_id: &[u8; 32]) -> anyhow::Result<Pubkey> {
-    use anchor_lang::Discriminator as _;
-    let filters = [AccountFilter::Memcmp { offset: 0, bytes: cinder_jobs::Market::DISCRIMINATOR.to_vec() }];
-    let found = match chain.program_accounts(&cinder_jobs::ID, &filters).await {
-        Ok(found) => found,
-        Err(ChainError::Unsupported(_)) => {
-            anyhow::bail!("`market` is not set and this RPC node cannot list markets (no getProgramAccounts): set it")
-        }
-        Err(e) => return Err(e).context("listing the markets"),
+    let Some(markets) =
+        cinder_sdk::fetch_all_of::<cinder_jobs::Market>(chain, &[]).await.context("listing the markets")?
+    else {
+        anyhow::bail!("`market` is not set and this RPC node cannot list markets (no getProgramAccounts): set it")
     };
-    let mut matching: Vec<Pubkey> = found
-        .into_iter()
-        .filter(|(_, a)| a.owner == cinder_jobs::ID)
-        .filter_map(|(k, a)| cinder_sdk::decode::<cinder_jobs::Market>(&a.data).map(|m| (k, m)))
-        .filter(|(_, m)| m.model_id == *model_id)
-        .map(|(k, _)| k)
-        .collect();
-    matching.sort();
+    let matching: Vec<Pubkey> = markets.into_iter().filter(|(_, m)| m.model_id == *model_id).map(|(k, _)| k).collect();
     match matching.as_slice() {
         [one] => {
             tracing::info!(market = %one, "serving the only market of this model");

@@ -16,7 +16,7 @@
 //! (docs/ARCHITECTURE.md).
 use std::{sync::Arc, time::Duration};
 
-use anchor_lang::{prelude::Pubkey, Discriminator as _};
+use anchor_lang::prelude::Pubkey;
 use axum::{
     body::Body,
     extract::{Path, Request, State},
@@ -27,7 +27,10 @@ use axum::{
     Json, Router,
 };
 use cinder_jobs::{Job, JobStatus};
-use cinder_sdk::chain::{AccountFilter, Chain, ChainError};
+use cinder_sdk::{
+    chain::{AccountFilter, Chain, ChainError},
+    jobs::JOB_MARKET_OFFSET,
+};
 use serde_json::json;
 use tokio::sync::Semaphore;
 
@@ -126,10 +129,28 @@ async fn health(State(s): State<AppState>) -> Response {
 }
 
 async fn get_object(State(s): State<AppState>, Path(sha): Path<String>) -> Response {
-    let Some(hash) = parse_hex32(&sha) else {
+    object_response(&s.ep.store, &sha).await
+}
+
+/// Serves `store` read-only (`GET /v1/objects/{sha256}`, nothing else) on `listener` until the
+/// task is dropped: what a client uses to hand its inputs to providers from its own machine.
+pub async fn serve_read_only(listener: tokio::net::TcpListener, store: ContentStore) -> std::io::Result<()> {
+    let app =
+        Router::new().route(
+            "/v1/objects/{sha}",
+            get(|State(store): State<ContentStore>, Path(sha): Path<String>| async move {
+                object_response(&store, &sha).await
+            }),
+        );
+    axum::serve(listener, app.with_state(store)).await
+}
+
+/// The object named `sha` from `store`, or why not.
+async fn object_response(store: &ContentStore, sha: &str) -> Response {
+    let Some(hash) = parse_hex32(sha) else {
         return refuse(StatusCode::BAD_REQUEST, "the name must be a SHA-256 in 64 hex digits");
     };
-    let path = s.ep.store.path(&hash);
+    let path = store.path(&hash);
     // Objects are small (inputs within the worker's cap, output records); the hash is checked
     // before anything is sent, so a corrupted file is never served under its name. The body is
     // streamed to the socket in chunks.
@@ -168,22 +189,18 @@ pub async fn open_job_wants(
 ) -> Result<bool, ChainError> {
     let ours = |j: &Job| {
         j.designated == Some(*worker)
-            || public_url.is_some_and(|u| j.input_uri.starts_with(&format!("{}/v1/objects/", u.trim_end_matches('/'))))
+            || public_url.is_some_and(|u| j.input_uri.starts_with(&cinder_sdk::util::objects_prefix(u)))
     };
     let wants = |j: &Job| j.market == *market && j.status == JobStatus::Open && j.input_hash == *hash && ours(j);
-    let filters = [
-        AccountFilter::Memcmp { offset: 0, bytes: Job::DISCRIMINATOR.to_vec() },
-        AccountFilter::Memcmp { offset: 8, bytes: market.to_bytes().to_vec() },
-    ];
-    match chain.program_accounts(&cinder_jobs::ID, &filters).await {
-        Ok(found) => Ok(found
-            .iter()
-            .filter(|(_, a)| a.owner == cinder_jobs::ID)
-            .filter_map(|(_, a)| cinder_sdk::decode::<Job>(&a.data))
-            .any(|j| wants(&j))),
-        Err(e) => {
-            // No index (or the node refuses the method some other way): the open jobs lie between the queue head and the counter (designated ones
-            // anywhere below the counter; look at the last 1 000).
+    let by_market = [AccountFilter::Memcmp { offset: JOB_MARKET_OFFSET, bytes: market.to_bytes().to_vec() }];
+    match cinder_sdk::fetch_all_of::<Job>(chain, &by_market).await {
+        Ok(Some(jobs)) => Ok(jobs.iter().any(|(_, j)| wants(j))),
+        not_indexed => {
+            // No index (or the node refuses the method some other way): the open jobs lie between
+            // the queue head and the counter (designated ones anywhere below it: the last 1 000).
+            if let Err(e) = not_indexed {
+                tracing::debug!(error = %e, "getProgramAccounts failed; scanning the market's recent jobs");
+            }
             let m: cinder_jobs::Market = cinder_sdk::fetch(chain, market)
                 .await?
                 .ok_or_else(|| ChainError::Rpc(format!("market {market} not found")))?;
@@ -196,7 +213,6 @@ pub async fn open_job_wants(
                     }
                 }
             }
-            let _ = e;
             Ok(false)
         }
     }
@@ -212,15 +228,11 @@ async fn put_object(State(s): State<AppState>, Path(sha): Path<String>, body: Bo
     match open_job_wants(s.ep.chain.as_ref(), &s.ep.market, &s.ep.worker, s.ep.public_url.as_deref(), &hash).await {
         Ok(true) => {}
         Ok(false) => {
-            return refuse(
-                StatusCode::FORBIDDEN,
-                format!(
-                "no open job of market {} designated to {} (or naming this endpoint) has input {}: post the job first",
-                s.ep.market,
-                s.ep.worker,
-                hex(&hash)
-            ),
-            )
+            let (market, worker, h) = (s.ep.market, s.ep.worker, hex(&hash));
+            let why = format!(
+                "no open job of market {market} designated to {worker} (or naming this endpoint) has input {h}: post the job first"
+            );
+            return refuse(StatusCode::FORBIDDEN, why);
         }
         Err(e) => {
             tracing::warn!(error = %e, "cannot check the market's open jobs");

@@ -247,11 +247,10 @@ impl Node {
         }
     }
 
-    /// Fetches and checks the job's input, then builds the generation request.
     /// Where an object of this worker's store is published: under its endpoint, else `cas://`.
     pub fn object_uri(&self, hash: &[u8; 32]) -> String {
         match &self.public_url {
-            Some(base) => format!("{}/v1/objects/{}", base.trim_end_matches('/'), store::hex(hash)),
+            Some(base) => cinder_sdk::util::object_url(base, hash),
             None => ContentStore::uri(hash),
         }
     }
@@ -285,6 +284,7 @@ impl Node {
         Err(transient("no JobInputInline event for this job in its transactions yet".into()))
     }
 
+    /// Fetches and checks the job's input, then builds the generation request.
     pub async fn prepare(&self, job: &Job) -> Result<cinder_inference::GenerationRequest, Refusal> {
         if job.input_uri == cinder_jobs::INLINE_INPUT_URI {
             let input = self.inline_input(job).await?;
@@ -293,8 +293,9 @@ impl Node {
         if let Some(base) = &self.public_url {
             // The job names our own endpoint: the client uploads the input to us (PUT). Until it
             // has, the job waits; asking ourselves over HTTP would only find the same store.
-            let ours = format!("{}/v1/objects/", base.trim_end_matches('/'));
-            if job.input_uri.starts_with(&ours) && self.store.get(&job.input_hash).is_none() {
+            if job.input_uri.starts_with(&cinder_sdk::util::objects_prefix(base))
+                && self.store.get(&job.input_hash).is_none()
+            {
                 return Err(Refusal::Fetch(fetch_input::FetchError::Transient {
                     uri: job.input_uri.clone(),
                     reason: "not uploaded to this endpoint yet".into(),

@@ -168,7 +168,7 @@ impl Settings {
                 return Err(format!("public_url `{u}` must be an http:// or https:// URL"));
             }
             // Output URIs are <base>/v1/objects/<64 hex>, and the program takes at most MAX_URI_LEN.
-            let longest = base.len() + "/v1/objects/".len() + 64;
+            let longest = cinder_sdk::util::object_url(base, &[0; 32]).len();
             if longest > cinder_jobs::MAX_URI_LEN as usize {
                 return Err(format!(
                     "public_url `{u}` is too long: output URIs would be {longest} bytes, the limit is {}",

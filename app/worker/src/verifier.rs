@@ -91,7 +91,7 @@ impl Verifier {
             }
             from = to;
         }
-        actions += self.verify_all(to_verify, now).await?;
+        actions += self.verify_all(to_verify).await?;
         if self.scan_from != before {
             self.node.journal.set_meta(&Self::cursor_key(&self.node), &self.scan_from.to_string())?;
         }
@@ -107,18 +107,15 @@ impl Verifier {
         Ok(self.node.journal.get(&key.to_string())?.is_none_or(|e| e.vote.is_none() && e.state != "failed"))
     }
 
-    /// Re-executes `jobs` at most `max_parallel_verifications` at a time, then challenges the
-    /// wrong ones, in job order. Every verdict is journaled as it comes, so a crash loses none.
-    async fn verify_all(&self, jobs: Vec<(Pubkey, Job)>, now: i64) -> Result<usize, WorkerError> {
+    /// Re-executes `jobs` at most `max_parallel_verifications` at a time, the windows that close
+    /// first first, and challenges a wrong result as soon as its verdict is in, against the
+    /// chain's clock then. Every verdict is journaled as it comes, so a crash loses none.
+    async fn verify_all(&self, mut jobs: Vec<(Pubkey, Job)>) -> Result<usize, WorkerError> {
         use futures_util::StreamExt as _;
         if jobs.is_empty() {
             return Ok(0);
         }
         let limit = self.node.max_parallel_verifications.max(1);
-        let _ = now;
-        // The windows that close first are judged first, and a wrong result is challenged as
-        // soon as its verdict is in (not after the whole batch), against the chain's clock then.
-        let mut jobs = jobs;
         jobs.sort_by_key(|(_, job)| (job.window_end, job.job_id));
         let mut verdicts = futures_util::stream::iter(jobs)
             .map(|(key, job)| async move {

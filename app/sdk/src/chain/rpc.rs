@@ -38,13 +38,14 @@
 //!   | -32019 | long-term storage unreachable, try again                   | reads                       |
 //!
 //!   Every other error object is returned at once as [`ChainError::Rpc`] with its message and
-//!   code: among them -32600 invalid request, -32602 invalid params, -32700 parse error, -32001 block cleaned up, -32003 signature verification failure, -32006
-//!   precompile verification failure, -32011 no transaction history on this node, -32015
-//!   unsupported transaction version. -32601 method not found and -32010 (a key excluded from
-//!   the node's secondary indexes, as `getProgramAccounts` answers where the operator disabled
-//!   them) become [`ChainError::Unsupported`], so discovery falls back to event history. The one
-//!   exception is -32002 (`sendTransaction` preflight
-//!   simulation failed): it becomes [`ChainError::Transaction`] with the custom program error code
+//!   code: among them -32600 invalid request, -32602 invalid params, -32700 parse error, -32001
+//!   block cleaned up, -32003 signature verification failure, -32006 precompile verification
+//!   failure, -32011 no transaction history on this node, -32015 unsupported transaction
+//!   version. -32601 method not found and -32010 (a key excluded from the node's secondary
+//!   indexes, as `getProgramAccounts` answers where the operator disabled them) become
+//!   [`ChainError::Unsupported`], so discovery falls back to event history. The one exception is
+//!   -32002 (`sendTransaction` preflight simulation failed): it becomes [`ChainError::Transaction`]
+//!   with the custom program error code
 //!   from `data.err` and the logs from `data.logs` when the data carries them, except when
 //!   `data.err` is `"AlreadyProcessed"` (the same signature already landed) or
 //!   `"BlockhashNotFound"` (this node does not know the blockhash yet), or the message says so

@@ -74,19 +74,19 @@ pub async fn run(a: &PostArgs, ctx: &Ctx, chain: &dyn Chain) -> anyhow::Result<O
             bail!("--input-uri must be 1 to {} bytes, not {}", cinder_jobs::MAX_URI_LEN, input_uri.len());
         }
     }
-    // A designated provider with an HTTP endpoint gets the input uploaded there (after the post:
-    // its endpoint takes only inputs of open jobs), and the job names that URL.
+    // Inline when it fits and nothing else was asked for.
     let inline = given_uri.is_none() && !*no_inline && bytes.len() <= cinder_jobs::MAX_INLINE_INPUT as usize;
     if inline {
         input_uri = cinder_jobs::INLINE_INPUT_URI.to_owned();
     }
+    // Otherwise a designated provider with an HTTP endpoint gets the input uploaded there (after
+    // the post: its endpoint takes only inputs of open jobs), and the job names that URL.
     let mut upload_to = None;
     if let (Some(p), None, false, false) = (provider, given_uri, *no_upload, inline) {
         let acc: Option<cinder_jobs::Provider> = cinder_sdk::fetch(chain, &jsdk::provider_pda(p)).await?;
         let acc = acc.with_context(|| format!("provider {p} is not registered"))?;
-        let base = acc.endpoint.trim_end_matches('/');
-        if base.starts_with("http://") || base.starts_with("https://") {
-            let url = format!("{base}/v1/objects/{}", hex(&input_hash));
+        if acc.endpoint.starts_with("http://") || acc.endpoint.starts_with("https://") {
+            let url = cinder_sdk::util::object_url(&acc.endpoint, &input_hash);
             if url.len() > cinder_jobs::MAX_URI_LEN as usize {
                 bail!(
                     "provider {p}'s endpoint makes a {}-byte input URI (at most {}): pass --input-uri",

@@ -157,8 +157,10 @@ pub const MAX_OUTPUT_BYTES: usize = 16 * 1024 * 1024;
 
 /// The content hash an output URI names: `cas://<hex>` or `…/v1/objects/<hex>`.
 fn content_name(uri: &str) -> Option<[u8; 32]> {
-    let hx = uri.strip_prefix(store::SCHEME).or_else(|| uri.rsplit_once("/v1/objects/").map(|(_, h)| h))?;
-    crate::parse_hex32(hx).ok()
+    match uri.strip_prefix(store::SCHEME) {
+        Some(hx) => crate::parse_hex32(hx).ok(),
+        None => cinder_sdk::util::object_url_hash(uri),
+    }
 }
 
 /// The output's bytes and where they came from: its http(s) `output_uri`; for `cas://`, the local
@@ -178,11 +180,10 @@ async fn fetch_output(ctx: &Ctx, chain: &dyn Chain, f: &ResultFacts) -> anyhow::
             fetch(chain, &cinder_sdk::jobs::provider_pda(&f.provider)).await?.with_context(|| {
                 format!("{uri} is not in the local store and provider {} is not registered", f.provider)
             })?;
-        let base = p.endpoint.trim_end_matches('/');
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
+        if !(p.endpoint.starts_with("http://") || p.endpoint.starts_with("https://")) {
             bail!("{uri} is not in the local store, and the provider's endpoint {:?} is not an HTTP URL", p.endpoint);
         }
-        format!("{base}/v1/objects/{}", hex(&hash))
+        cinder_sdk::util::object_url(&p.endpoint, &hash)
     };
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(30))
